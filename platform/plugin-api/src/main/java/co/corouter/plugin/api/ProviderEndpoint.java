@@ -1,0 +1,45 @@
+package co.corouter.plugin.api;
+
+import io.vertx.core.Future;
+
+/**
+ * One configured provider instance. The router calls it on the event loop of the HTTP request it serves.
+ *
+ * <p><b>Threading.</b> Every method is called on a Vert.x event loop and must return immediately: do network
+ * I/O with Vert.x clients and complete the returned future later. Never block.
+ * <pre>
+ * GOOD: return client.request(opts).compose(req -&gt; req.send(body)).compose(resp -&gt; resp.body()).map(...);
+ * BAD:  return Future.succeededFuture(httpClient.send(req, ofString()));   // blocks the event loop
+ * </pre>
+ *
+ * <p><b>Errors.</b> Fail futures with {@link ProviderException}, choosing its {@link ProviderException.Kind}
+ * truthfully; the host maps kinds to HTTP statuses (timeout 504, upstream 502, unavailable 503). Never put
+ * prompt or response text into an exception message.
+ *
+ * <p><b>Cancellation.</b> {@link ChatRequest#cancelled()} completes when the client has gone away; stop
+ * the upstream call then (reset the request) so the upstream stops generating and billing.
+ */
+public interface ProviderEndpoint {
+
+    /** A whole (non-streaming) completion. */
+    Future<ChatCompletion> complete(ChatRequest request);
+
+    /**
+     * A streaming completion. Write OpenAI-format server-sent events ({@code data: {chunk}\n\n}) to
+     * {@code sink} as the upstream delivers them; write what one upstream read delivered with one
+     * {@link ChunkSink#write} call. Do <i>not</i> write {@code data: [DONE]} and do not write the
+     * usage-only chunk: report usage in the returned {@link StreamOutcome} and the host writes the final
+     * usage chunk (with cost) and {@code [DONE]} itself. Respect back-pressure
+     * ({@link ChunkSink#writeQueueFull()} / {@link ChunkSink#drainHandler}).
+     *
+     * <p>The future completes after the last event was written; it fails with {@link ProviderException}
+     * if the upstream fails before or during the stream. The host knows from {@link ChunkSink} whether
+     * anything was written yet and reports the error accordingly.
+     */
+    Future<StreamOutcome> stream(ChatRequest request, ChunkSink sink);
+
+    /** Releases clients and timers. Called on shutdown or reload; must not block. */
+    default Future<Void> close() {
+        return Future.succeededFuture();
+    }
+}

@@ -1,0 +1,27 @@
+package co.corouter.plugin.api;
+
+/**
+ * Token counts of one completion. Cost is never computed by plugins: the host prices usage from its catalog.
+ *
+ * @param promptTokens     input tokens
+ * @param completionTokens output tokens (including reasoning tokens)
+ * @param cachedTokens     input tokens served from the provider's prompt cache (subset of promptTokens)
+ * @param reasoningTokens  output tokens spent on reasoning (subset of completionTokens)
+ * @param estimated        true when the upstream reported no usage and the provider estimated it
+ */
+public record Usage(int promptTokens, int completionTokens, int cachedTokens, int reasoningTokens, boolean estimated) {
+
+    public Usage {
+        if (promptTokens < 0 || completionTokens < 0 || cachedTokens < 0 || reasoningTokens < 0) {
+            throw new IllegalArgumentException("token counts must not be negative");
+        }
+    }
+
+    public static Usage of(int promptTokens, int completionTokens) {
+        return new Usage(promptTokens, completionTokens, 0, 0, false);
+    }
+
+    public int totalTokens() {
+        return promptTokens + completionTokens;
+    }
+}

@@ -1,0 +1,158 @@
+package co.corouter.server.billing;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The double-entry ledger, wallets and node leases in PostgreSQL. Every movement is balanced entries plus the
+ * wallet's materialised balance, in one transaction, keyed by an idempotency key.
+ */
+public final class LedgerRepository {
+
+    /** A movement's outcome; {@code replayed} is true when the idempotency key had been used before. */
+    public record Movement(long transactionId, long balance, boolean replayed) {
+    }
+
+    private final Pool pool;
+
+    public LedgerRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Operator credit: grants → customer. Replaying the same idempotency key changes nothing. */
+    public Future<Movement> grant(long accountId, long amount, String reason, String idempotencyKey) {
+        if (amount <= 0) {
+            return Future.failedFuture(new IllegalArgumentException("a grant must be positive"));
+        }
+        return pool.withTransaction(conn -> conn.preparedQuery("""
+                        INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
+                        VALUES ($1, 'grant', $2, $3, $4)
+                        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id""")
+                .execute(Tuple.of(idempotencyKey, accountId, amount, reason))
+                .compose(inserted -> {
+                    if (inserted.size() == 0) {
+                        return conn.preparedQuery("""
+                                        SELECT t.id, w.balance FROM ledger_transactions t
+                                        JOIN wallets w ON w.account_id = t.account_id WHERE t.idempotency_key = $1""")
+                                .execute(Tuple.of(idempotencyKey))
+                                .map(rows -> {
+                                    Row row = rows.iterator().next();
+                                    return new Movement(row.getLong(0), row.getLong(1), true);
+                                });
+                    }
+                    long txn = inserted.iterator().next().getLong(0);
+                    return conn.preparedQuery("""
+                                    INSERT INTO ledger_entries (txn_id, book, account_id, amount)
+                                    VALUES ($1, 'grants', NULL, -$3::bigint), ($1, 'customer', $2, $3::bigint)""")
+                            .execute(Tuple.of(txn, accountId, amount))
+                            .compose(v -> conn.preparedQuery(
+                                            "UPDATE wallets SET balance = balance + $2 WHERE account_id = $1 RETURNING balance")
+                                    .execute(Tuple.of(accountId, amount)))
+                            .map(rows -> new Movement(txn, rows.iterator().next().getLong(0), false));
+                }));
+    }
+
+    /**
+     * Leases up to {@code want} of the account's unleased credit to {@code nodeId}, but only if at least
+     * {@code need} is free. One conditional statement: no two nodes can lease the same nano-dollar.
+     *
+     * @return the amount leased (0 when less than {@code need} was free)
+     */
+    public Future<Long> lease(String nodeId, long accountId, long want, long need, int ttlSeconds) {
+        return pool.preparedQuery("""
+                        WITH free AS (
+                            SELECT account_id, LEAST($3::bigint, balance - leased) AS amount
+                            FROM wallets
+                            WHERE account_id = $2 AND balance - leased >= $4::bigint AND balance - leased > 0
+                            FOR UPDATE
+                        ), granted AS (
+                            UPDATE wallets w SET leased = w.leased + f.amount FROM free f
+                            WHERE w.account_id = f.account_id RETURNING f.amount
+                        ), lease AS (
+                            INSERT INTO leases (node_id, account_id, amount, expires_at)
+                            SELECT $1, $2, amount, now() + $5::int * interval '1 second' FROM granted
+                            ON CONFLICT (node_id, account_id) DO UPDATE
+                                SET amount = leases.amount + EXCLUDED.amount, expires_at = EXCLUDED.expires_at
+                        )
+                        SELECT coalesce((SELECT amount FROM granted), 0)::bigint""")
+                .execute(Tuple.of(nodeId, accountId, want, need, ttlSeconds))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Renews this node's leases; returns the accounts whose lease rows still exist. */
+    public Future<List<Long>> heartbeat(String nodeId, int ttlSeconds) {
+        return pool.preparedQuery("""
+                        UPDATE leases SET expires_at = now() + $2::int * interval '1 second'
+                        WHERE node_id = $1 RETURNING account_id""")
+                .execute(Tuple.of(nodeId, ttlSeconds))
+                .map(LedgerRepository::accountIds);
+    }
+
+    /** Gives back part of a lease. */
+    public Future<Void> release(String nodeId, long accountId, long amount) {
+        if (amount <= 0) {
+            return Future.succeededFuture();
+        }
+        return pool.withTransaction(conn -> conn.preparedQuery("""
+                        UPDATE leases SET amount = GREATEST(amount - $3, 0) WHERE node_id = $1 AND account_id = $2""")
+                .execute(Tuple.of(nodeId, accountId, amount))
+                .compose(v -> conn.preparedQuery(
+                                "UPDATE wallets SET leased = GREATEST(leased - $2, 0) WHERE account_id = $1")
+                        .execute(Tuple.of(accountId, amount)))
+                .mapEmpty());
+    }
+
+    /** Releases every lease whose node stopped renewing it (a crashed node). */
+    public Future<Integer> sweepExpired() {
+        return pool.preparedQuery("""
+                        WITH dead AS (
+                            DELETE FROM leases WHERE expires_at < now() RETURNING account_id, amount
+                        ), per_account AS (
+                            SELECT account_id, sum(amount)::bigint AS total FROM dead GROUP BY account_id
+                        )
+                        UPDATE wallets w SET leased = GREATEST(w.leased - p.total, 0)
+                        FROM per_account p WHERE w.account_id = p.account_id RETURNING w.account_id""")
+                .execute()
+                .map(RowSet::rowCount);
+    }
+
+    /** Removes this node's lease rows entirely, returning what they held to the accounts. */
+    public Future<Void> releaseAll(String nodeId) {
+        return pool.preparedQuery("""
+                        WITH mine AS (
+                            DELETE FROM leases WHERE node_id = $1 RETURNING account_id, amount
+                        )
+                        UPDATE wallets w SET leased = GREATEST(w.leased - m.amount, 0)
+                        FROM mine m WHERE w.account_id = m.account_id""")
+                .execute(Tuple.of(nodeId))
+                .mapEmpty();
+    }
+
+    /** {@code GET /v1/credits}: everything ever credited and everything ever charged, in nano-dollars. */
+    public Future<JsonObject> credits(long accountId) {
+        return pool.preparedQuery("""
+                        SELECT coalesce(sum(amount) FILTER (WHERE kind IN ('grant', 'topup', 'adjustment')), 0)::bigint,
+                               coalesce(sum(amount) FILTER (WHERE kind = 'charge'), 0)::bigint,
+                               coalesce(sum(amount) FILTER (WHERE kind = 'refund'), 0)::bigint,
+                               (SELECT balance FROM wallets WHERE account_id = $1)
+                        FROM ledger_transactions WHERE account_id = $1""")
+                .execute(Tuple.of(accountId))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    return new JsonObject().put("credited", row.getLong(0)).put("charged", row.getLong(1))
+                            .put("refunded", row.getLong(2)).put("balance", row.getLong(3));
+                });
+    }
+
+    private static List<Long> accountIds(RowSet<Row> rows) {
+        List<Long> ids = new ArrayList<>(rows.rowCount());
+        rows.forEach(row -> ids.add(row.getLong(0)));
+        return ids;
+    }
+}

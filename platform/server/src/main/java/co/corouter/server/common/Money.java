@@ -1,0 +1,63 @@
+package co.corouter.server.common;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+
+/**
+ * Money is a {@code long} count of nano-dollars (1e-9 USD): exact, overflow-checked, never a {@code double}.
+ * {@code Long.MAX_VALUE} nano-dollars is about 9.2 billion USD.
+ */
+public final class Money {
+
+    public static final int SCALE = 9;
+    public static final long NANOS_PER_USD = 1_000_000_000L;
+    private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+
+    private Money() {
+    }
+
+    /** Parses a decimal USD amount ("10.00", "0.000015") exactly; more than 9 decimals is an error. */
+    public static long parseUsd(String usd, String what) {
+        try {
+            BigDecimal value = new BigDecimal(usd.trim());
+            return value.movePointRight(SCALE).setScale(0, RoundingMode.UNNECESSARY).longValueExact();
+        } catch (ArithmeticException | NumberFormatException | NullPointerException e) {
+            throw new IllegalArgumentException(what + " must be a decimal USD amount with at most 9 decimals, was '"
+                    + usd + "'");
+        }
+    }
+
+    /** Exact decimal USD of a nano-dollar amount, without trailing zeros (for JSON numbers and strings). */
+    public static BigDecimal toUsd(long nanos) {
+        BigDecimal value = BigDecimal.valueOf(nanos, SCALE).stripTrailingZeros();
+        return value.scale() < 0 ? value.setScale(0) : value;
+    }
+
+    /**
+     * Cost of {@code tokens} at {@code nanosPerMillionTokens}, rounded once (half up) to a whole nano-dollar.
+     */
+    public static long cost(long promptTokens, long promptNanosPerMillion, long completionTokens,
+            long completionNanosPerMillion) {
+        long ph = Math.multiplyHigh(promptTokens, promptNanosPerMillion);
+        long ch = Math.multiplyHigh(completionTokens, completionNanosPerMillion);
+        long p = promptTokens * promptNanosPerMillion;
+        long c = completionTokens * completionNanosPerMillion;
+        if (ph == 0 && ch == 0 && p >= 0 && c >= 0 && p + c >= 0) {
+            long total = p + c;
+            long whole = total / 1_000_000L;
+            return total % 1_000_000L >= 500_000L ? whole + 1 : whole;
+        }
+        BigInteger total = BigInteger.valueOf(promptTokens).multiply(BigInteger.valueOf(promptNanosPerMillion))
+                .add(BigInteger.valueOf(completionTokens).multiply(BigInteger.valueOf(completionNanosPerMillion)));
+        BigInteger[] qr = total.divideAndRemainder(MILLION);
+        BigInteger rounded = qr[1].shiftLeft(1).compareTo(MILLION) >= 0 ? qr[0].add(BigInteger.ONE) : qr[0];
+        return rounded.longValueExact();
+    }
+
+    /** Price per token in USD as a plain decimal string, as OpenRouter's /models shows it. */
+    public static String perTokenUsd(long nanosPerMillion) {
+        BigDecimal perToken = BigDecimal.valueOf(nanosPerMillion, SCALE).movePointLeft(6).stripTrailingZeros();
+        return perToken.signum() == 0 ? "0" : perToken.toPlainString();
+    }
+}

@@ -1,0 +1,85 @@
+package co.corouter.server.config;
+
+import co.corouter.server.common.Money;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+
+/**
+ * The whole node configuration, parsed and validated once at boot. Each verticle receives the record it needs.
+ */
+public record ServerOptions(
+        Path confDir,
+        Path dataDir,
+        HttpOptions http,
+        DatabaseOptions database,
+        String adminToken,
+        Path pluginsDir,
+        BillingOptions billing,
+        MeteringOptions metering,
+        JsonObject providers) {
+
+    public record HttpOptions(String host, int port, int bodyLimitBytes, long upstreamTimeoutMillis) {
+    }
+
+    /** {@code url} is null when the node should run an embedded PostgreSQL under {@code dataDir/pg}. */
+    public record DatabaseOptions(String url, String password, int poolSize) {
+    }
+
+    public record BillingOptions(long leaseSliceNanos, int leaseTtlSeconds) {
+    }
+
+    public record MeteringOptions(int batchSize, long flushIntervalMillis) {
+    }
+
+    public static ServerOptions parse(Path confDir, JsonObject root, Secrets secrets) {
+        Path base = confDir.toAbsolutePath().getParent() == null ? Path.of(".") : confDir.toAbsolutePath().getParent();
+        Settings node = Settings.of(root, "node");
+        Path dataDir = base.resolve(node.string("data_dir", "var")).normalize();
+
+        Settings http = Settings.of(root, "http");
+        HttpOptions httpOptions = new HttpOptions(
+                http.string("host", "127.0.0.1"),
+                http.intValue("port", 8080, 0, 65535),
+                http.intValue("body_limit_bytes", 4 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+                http.longValue("upstream_timeout_ms", 120_000, 100, 3_600_000));
+
+        Settings db = Settings.of(root, "database");
+        String url = db.string("url", "");
+        String password = secrets.resolve(db.string("password_env", "COROUTER_DB_PASSWORD"));
+        String passwordFile = db.string("password_file", "");
+        if (password == null && !passwordFile.isBlank()) {
+            password = Secrets.readFile(Path.of(passwordFile), "database.password_file");
+        }
+        DatabaseOptions databaseOptions = new DatabaseOptions(url.isBlank() ? null : url, password,
+                db.intValue("pool_size", 8, 1, 256));
+
+        Settings admin = Settings.of(root, "admin");
+        String adminToken = secrets.resolve(admin.string("token_env", "COROUTER_ADMIN_TOKEN"));
+        String tokenFile = admin.string("token_file", "");
+        if (adminToken == null && !tokenFile.isBlank()) {
+            adminToken = Secrets.readFile(base.resolve(tokenFile), "admin.token_file");
+        }
+        if (adminToken != null && adminToken.length() < 16) {
+            throw new IllegalArgumentException("the admin token must be at least 16 characters long");
+        }
+
+        Settings plugins = Settings.of(root, "plugins");
+        Path pluginsDir = base.resolve(plugins.string("dir", "var/plugins")).normalize();
+
+        Settings billing = Settings.of(root, "billing");
+        long slice = Money.parseUsd(billing.string("lease_slice_usd", "1.00"), "billing.lease_slice_usd");
+        if (slice <= 0) {
+            throw new IllegalArgumentException("configuration billing.lease_slice_usd must be positive");
+        }
+        BillingOptions billingOptions = new BillingOptions(slice, billing.intValue("lease_ttl_seconds", 60, 5, 3600));
+
+        Settings metering = Settings.of(root, "metering");
+        MeteringOptions meteringOptions = new MeteringOptions(
+                metering.intValue("batch_size", 500, 1, 10_000),
+                metering.longValue("flush_interval_ms", 100, 1, 60_000));
+
+        JsonObject providers = root.getJsonObject("providers", new JsonObject());
+        return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,
+                billingOptions, meteringOptions, providers);
+    }
+}

@@ -1,0 +1,111 @@
+package co.corouter.server.ingress;
+
+import co.corouter.server.accounts.AccountsContract.Principal;
+import co.corouter.server.accounts.KeyAuthenticator;
+import co.corouter.server.billing.LedgerRepository;
+import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ErrorCodes;
+import co.corouter.server.common.Money;
+import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.routing.ModelCatalog;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.BiFunction;
+
+/** The read endpoints of {@code /v1}: models (public), credits, key and generation (the caller's own). */
+final class AccountApi {
+
+    private final KeyAuthenticator keys;
+    private final LedgerRepository ledger;
+    private final UsageRepository usage;
+    private final Buffer modelsBody;
+
+    AccountApi(KeyAuthenticator keys, LedgerRepository ledger, UsageRepository usage, ModelCatalog catalog) {
+        this.keys = keys;
+        this.ledger = ledger;
+        this.usage = usage;
+        this.modelsBody = catalog.listing().toBuffer();
+    }
+
+    void models(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "application/json").end(modelsBody.copy());
+    }
+
+    void credits(RoutingContext ctx) {
+        authenticated(ctx, (principal, c) -> ledger.credits(principal.accountId()).map(credits -> new JsonObject()
+                .put("data", new JsonObject()
+                        .put("total_credits", Money.toUsd(credits.getLong("credited")))
+                        .put("total_usage", Money.toUsd(credits.getLong("charged") - credits.getLong("refunded")))
+                        .put("balance", Money.toUsd(credits.getLong("balance"))))));
+    }
+
+    void key(RoutingContext ctx) {
+        authenticated(ctx, (principal, c) -> usage.keyUsage(principal.keyId()).map(spend -> new JsonObject()
+                .put("data", new JsonObject()
+                        .put("label", principal.label())
+                        .putNull("limit")
+                        .putNull("limit_remaining")
+                        .putNull("limit_reset")
+                        .put("include_byok_in_limit", false)
+                        .put("usage", Money.toUsd(spend.getLong("total")))
+                        .put("usage_daily", Money.toUsd(spend.getLong("daily")))
+                        .put("usage_weekly", Money.toUsd(spend.getLong("weekly")))
+                        .put("usage_monthly", Money.toUsd(spend.getLong("monthly")))
+                        .put("byok_usage", 0)
+                        .put("is_free_tier", false)
+                        .put("is_provisioning_key", false)
+                        .put("is_management_key", false)
+                        .putNull("expires_at"))));
+    }
+
+    void generation(RoutingContext ctx) {
+        authenticated(ctx, (principal, c) -> {
+            String id = c.queryParams().get("id");
+            if (id == null || id.isBlank() || id.length() > 64) {
+                return Future.failedFuture(new ApiException(ErrorCodes.BAD_REQUEST, "query parameter 'id' is required"));
+            }
+            return usage.generation(id, principal.accountId()).compose(row -> {
+                if (row == null) {
+                    return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "generation not found"));
+                }
+                return Future.succeededFuture(new JsonObject().put("data", generationView(row)));
+            });
+        });
+    }
+
+    static JsonObject generationView(JsonObject row) {
+        return new JsonObject()
+                .put("id", row.getString("id"))
+                .put("total_cost", Money.toUsd(row.getLong("cost")))
+                .put("created_at", row.getString("created_at"))
+                .put("model", row.getString("model"))
+                .put("provider_name", row.getString("provider"))
+                .put("streamed", row.getBoolean("streamed"))
+                .put("cancelled", row.getBoolean("cancelled"))
+                .put("latency", row.getInteger("latency_ms"))
+                .put("status", row.getInteger("status"))
+                .put("error_code", row.getString("error_code"))
+                .put("finish_reason", row.getString("finish_reason"))
+                .put("native_finish_reason", row.getString("finish_reason"))
+                .put("tokens_prompt", row.getInteger("prompt_tokens"))
+                .put("tokens_completion", row.getInteger("completion_tokens"))
+                .put("native_tokens_prompt", row.getInteger("prompt_tokens"))
+                .put("native_tokens_completion", row.getInteger("completion_tokens"))
+                .put("native_tokens_cached", row.getInteger("cached_tokens"))
+                .put("native_tokens_reasoning", row.getInteger("reasoning_tokens"))
+                .put("usage", Money.toUsd(row.getLong("cost")))
+                .put("usage_estimated", row.getBoolean("usage_estimated"))
+                .put("is_byok", false)
+                .put("api_type", "completions");
+    }
+
+    private void authenticated(RoutingContext ctx,
+            BiFunction<Principal, RoutingContext, Future<JsonObject>> action) {
+        keys.authenticate(ctx.request().getHeader("Authorization"))
+                .compose(principal -> action.apply(principal, ctx))
+                .onSuccess(body -> ctx.response().putHeader("Content-Type", "application/json").end(body.toBuffer()))
+                .onFailure(failure -> Errors.send(ctx.response(), Errors.classify(failure, "-")));
+    }
+}

@@ -1,0 +1,246 @@
+package co.corouter.server.ingress;
+
+import co.corouter.plugin.api.ChatCompletion;
+import co.corouter.plugin.api.ChatRequest;
+import co.corouter.plugin.api.ProviderException;
+import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.Usage;
+import co.corouter.server.accounts.AccountsContract.Principal;
+import co.corouter.server.accounts.KeyAuthenticator;
+import co.corouter.server.billing.BillingContract;
+import co.corouter.server.common.Ids;
+import co.corouter.server.common.Money;
+import co.corouter.server.ingress.ChatRequestParser.ParsedChat;
+import co.corouter.server.metering.MeteringContract;
+import co.corouter.server.metering.MeteringContract.UsageRecord;
+import co.corouter.server.routing.Router;
+import co.corouter.server.routing.Router.Route;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /v1/chat/completions}: authenticate → validate → admit (reserve worst-case credit) → route → call the
+ * provider (relaying the stream) → settle and meter. Runs entirely on the event loop that accepted the
+ * connection; the only hops are the reservation ask and the fire-and-forget settle/usage messages.
+ *
+ * <p>Once credit is reserved, every path ends in {@link Exchange#finish}: the reservation is settled exactly
+ * once and one usage row is sent, whatever happened (success, upstream error, timeout, client gone).
+ */
+final class ChatCompletionsHandler implements Handler<RoutingContext> {
+
+    private static final Logger log = LoggerFactory.getLogger(ChatCompletionsHandler.class);
+    private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+    private static final long GUARD_MILLIS = 2_000;
+
+    private final Vertx vertx;
+    private final EventBus bus;
+    private final KeyAuthenticator keys;
+    private final Router router;
+    private final ChatRequestParser parser;
+    private final long upstreamTimeoutMillis;
+
+    ChatCompletionsHandler(Vertx vertx, KeyAuthenticator keys, Router router, long upstreamTimeoutMillis) {
+        this.vertx = vertx;
+        this.bus = vertx.eventBus();
+        this.keys = keys;
+        this.router = router;
+        this.parser = new ChatRequestParser(router);
+        this.upstreamTimeoutMillis = upstreamTimeoutMillis;
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        Exchange exchange = new Exchange(ctx.response(), Ids.generationId());
+        ctx.response().putHeader("X-Generation-Id", exchange.id);
+        keys.authenticate(ctx.request().getHeader("Authorization"))
+                .compose(principal -> {
+                    exchange.principal = principal;
+                    exchange.chat = parser.parse(ctx.body().buffer());
+                    return exchange.admit();
+                })
+                .compose(reserved -> exchange.call())
+                .onFailure(exchange::fail);
+    }
+
+    /** One request's state, confined to its event loop. */
+    private final class Exchange {
+        final HttpServerResponse response;
+        final String id;
+        final long startNanos = System.nanoTime();
+        final long createdMillis = System.currentTimeMillis();
+        final Promise<Void> cancelled = Promise.promise();
+        Principal principal;
+        ParsedChat chat;
+        Route route;
+        long reserved = -1;
+        boolean finished;
+        ResponseChunkSink sink;
+
+        Exchange(HttpServerResponse response, String id) {
+            this.response = response;
+            this.id = id;
+        }
+
+        Future<Void> admit() {
+            long worstCase = chat.model().cost(chat.bodyBytes(), chat.maxTokens());
+            if (worstCase == 0) {
+                reserved = 0;
+                return Future.succeededFuture();
+            }
+            return bus.<BillingContract.Reservation>request(BillingContract.RESERVE,
+                            new BillingContract.Reserve(principal.accountId(), worstCase))
+                    .map(reply -> {
+                        reserved = reply.body().amount();
+                        return null;
+                    });
+        }
+
+        Future<Void> call() {
+            route = router.route(chat.model());
+            response.closeHandler(v -> cancelled.tryComplete());
+            ChatRequest request = new ChatRequest(id, chat.model().upstreamModel(), chat.body(), chat.maxTokens(),
+                    upstreamTimeoutMillis, cancelled.future());
+            Promise<Object> outcome = Promise.promise();
+            long guard = vertx.setTimer(upstreamTimeoutMillis + GUARD_MILLIS, t -> {
+                cancelled.tryComplete();
+                outcome.tryFail(new ProviderException(ProviderException.Kind.TIMEOUT, "the provider did not finish"));
+            });
+            Future<?> call;
+            try {
+                if (chat.stream()) {
+                    sink = new ResponseChunkSink(response);
+                    call = route.endpoint().stream(request, sink);
+                } else {
+                    call = route.endpoint().complete(request);
+                }
+            } catch (RuntimeException e) {
+                call = Future.failedFuture(e);
+            }
+            call.onComplete(result -> {
+                vertx.cancelTimer(guard);
+                if (result.succeeded()) {
+                    outcome.tryComplete(result.result());
+                } else {
+                    outcome.tryFail(result.cause());
+                }
+            });
+            return outcome.future().compose(result -> {
+                if (result instanceof ChatCompletion completion) {
+                    completeWhole(completion);
+                } else {
+                    completeStream((StreamOutcome) result);
+                }
+                return Future.succeededFuture();
+            });
+        }
+
+        void completeWhole(ChatCompletion completion) {
+            long charged = finish(200, null, completion.usage(), finishReason(completion.body()));
+            JsonObject body = completion.body();
+            body.put("id", id).put("model", chat.model().id()).put("provider", route.model().provider())
+                    .put("usage", usageJson(completion.usage(), charged));
+            if (!response.closed() && !response.ended()) {
+                response.putHeader("Content-Type", "application/json").end(body.toBuffer());
+            }
+        }
+
+        void completeStream(StreamOutcome outcome) {
+            long charged = finish(200, null, outcome.usage(), outcome.finishReason());
+            if (response.closed() || response.ended()) {
+                return;
+            }
+            sink.begin();
+            Buffer tail = Buffer.buffer(256).appendString("data: ")
+                    .appendBuffer(usageChunk(outcome.usage(), charged).toBuffer()).appendString("\n\n")
+                    .appendBuffer(DONE);
+            response.end(tail);
+        }
+
+        void fail(Throwable failure) {
+            Errors.ApiError error = Errors.classify(failure, id);
+            if (cancelled.future().isComplete() && response.closed()) {
+                finish(499, "client_closed", null, null);
+                return;
+            }
+            if (reserved >= 0 || (chat != null && principal != null)) {
+                finish(error.code(), error.kind(), null, null);
+            }
+            if (sink != null && sink.started()) {
+                if (!response.closed() && !response.ended()) {
+                    JsonObject event = new JsonObject().put("id", id).put("object", "chat.completion.chunk")
+                            .put("created", createdMillis / 1000).put("model", chat.model().id())
+                            .put("error", error.body().getJsonObject("error"))
+                            .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                                    .put("delta", new JsonObject()).put("finish_reason", "error")));
+                    response.end(Buffer.buffer("data: ").appendBuffer(event.toBuffer()).appendString("\n\n")
+                            .appendBuffer(DONE));
+                }
+                return;
+            }
+            Errors.send(response, error);
+        }
+
+        /**
+         * Settles the reservation and sends the usage row, once. Returns the amount charged: the exact cost of the
+         * usage, capped at the reservation (the reservation is a proven upper bound for honest usage).
+         */
+        long finish(int status, String errorCode, Usage usage, String finishReason) {
+            if (finished) {
+                return 0;
+            }
+            finished = true;
+            long cost = usage == null ? 0 : chat.model().cost(usage.promptTokens(), usage.completionTokens());
+            long charged = reserved <= 0 ? 0 : Math.min(cost, reserved);
+            if (charged < cost) {
+                log.warn("[{}] usage cost {} exceeds the reservation {}; charged the reservation", id, cost, reserved);
+            }
+            if (reserved > 0) {
+                bus.send(BillingContract.SETTLE, new BillingContract.Settle(principal.accountId(), reserved, charged));
+            }
+            int latency = (int) ((System.nanoTime() - startNanos) / 1_000_000);
+            Usage u = usage == null ? new Usage(0, 0, 0, 0, false) : usage;
+            bus.send(MeteringContract.USAGE, new UsageRecord(id, principal.accountId(), principal.keyId(),
+                    chat.model().id(), chat.model().provider(), chat.model().upstreamModel(), chat.stream(), status,
+                    errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
+                    u.reasoningTokens(), u.estimated(), status == 499, charged, latency, createdMillis));
+            return charged;
+        }
+
+        JsonObject usageChunk(Usage usage, long charged) {
+            return new JsonObject().put("id", id).put("object", "chat.completion.chunk")
+                    .put("created", createdMillis / 1000).put("model", chat.model().id())
+                    .put("provider", chat.model().provider()).put("choices", new JsonArray())
+                    .put("usage", usageJson(usage, charged));
+        }
+    }
+
+    static JsonObject usageJson(Usage usage, long charged) {
+        return new JsonObject()
+                .put("prompt_tokens", usage.promptTokens())
+                .put("completion_tokens", usage.completionTokens())
+                .put("total_tokens", usage.totalTokens())
+                .put("cost", Money.toUsd(charged))
+                .put("is_byok", false)
+                .put("prompt_tokens_details", new JsonObject().put("cached_tokens", usage.cachedTokens()))
+                .put("completion_tokens_details", new JsonObject().put("reasoning_tokens", usage.reasoningTokens()))
+                .put("cost_details", new JsonObject().putNull("upstream_inference_cost"));
+    }
+
+    private static String finishReason(JsonObject body) {
+        JsonArray choices = body.getJsonArray("choices");
+        if (choices == null || choices.isEmpty() || !(choices.getValue(0) instanceof JsonObject first)) {
+            return null;
+        }
+        return first.getString("finish_reason");
+    }
+}

@@ -1,0 +1,55 @@
+package co.corouter.server.ingress;
+
+import co.corouter.plugin.api.ChunkSink;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * A provider's view of the client response: SSE headers go out with the first write, each write is flushed
+ * once, and the provider cannot end the response or touch headers.
+ */
+final class ResponseChunkSink implements ChunkSink {
+
+    private final HttpServerResponse response;
+    private boolean started;
+
+    ResponseChunkSink(HttpServerResponse response) {
+        this.response = response;
+    }
+
+    @Override
+    public void write(Buffer events) {
+        if (response.closed() || response.ended()) {
+            return;
+        }
+        begin();
+        response.write(events);
+    }
+
+    void begin() {
+        if (!started) {
+            started = true;
+            response.setStatusCode(200)
+                    .setChunked(true)
+                    .putHeader("Content-Type", "text/event-stream")
+                    .putHeader("Cache-Control", "no-cache")
+                    .putHeader("X-Accel-Buffering", "no");
+        }
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+        return !response.closed() && response.writeQueueFull();
+    }
+
+    @Override
+    public void drainHandler(Handler<Void> handler) {
+        response.drainHandler(handler);
+    }
+
+    @Override
+    public boolean started() {
+        return started;
+    }
+}

@@ -1,0 +1,281 @@
+package co.corouter.testkit.upstream;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What {@link FakeOpenAiUpstream} does with one request. Immutable: every method returns a changed copy, so
+ * a behaviour can be kept in a constant and refined per test.
+ *
+ * <pre>
+ * upstream.behave(Behaviour.normal().chunks(8).intervalMs(5).completionTokens(12));
+ * upstream.enqueue(Behaviour.error(503), Behaviour.normal());    // first call fails, the retry succeeds
+ * upstream.behave(Behaviour.normal().resetAfter(3));              // stream: 3 events, then the TCP connection closes
+ * </pre>
+ *
+ * <p>Faults mid-stream ({@link #resetAfter}, {@link #stallAfter}, {@link #malformedChunkAfter},
+ * {@link #errorEventAfter}, {@link #endAfter}) count {@code data:} events sent before the fault, the role chunk included.
+ */
+public final class Behaviour {
+
+    enum Mode { ANSWER, ERROR, HANG }
+
+    enum Fault { NONE, RESET, STALL, MALFORMED_CHUNK, ERROR_EVENT, END }
+
+    enum Framing { EVENT_PER_WRITE, BURST, FRAGMENTS }
+
+    Mode mode = Mode.ANSWER;
+    String content = "The quick brown fox jumps over the lazy dog.";
+    int chunks = 4;
+    long intervalMs;
+    long delayMs;
+    int promptTokens = 5;
+    Integer completionTokens;
+    String finishReason = "stop";
+    boolean omitUsage;
+    boolean usageOnFinishChunk;
+    boolean keepAliveComments;
+    boolean crlf;
+    Framing framing = Framing.EVENT_PER_WRITE;
+    int fragmentBytes;
+    Fault fault = Fault.NONE;
+    int faultAfter;
+    boolean malformedBody;
+    boolean missingChoices;
+    int status = 200;
+    String errorType;
+    String errorCode;
+    String errorMessage;
+    Map<String, String> headers = Map.of();
+
+    private Behaviour() {
+    }
+
+    private Behaviour copy() {
+        Behaviour b = new Behaviour();
+        b.mode = mode;
+        b.content = content;
+        b.chunks = chunks;
+        b.intervalMs = intervalMs;
+        b.delayMs = delayMs;
+        b.promptTokens = promptTokens;
+        b.completionTokens = completionTokens;
+        b.finishReason = finishReason;
+        b.omitUsage = omitUsage;
+        b.usageOnFinishChunk = usageOnFinishChunk;
+        b.keepAliveComments = keepAliveComments;
+        b.crlf = crlf;
+        b.framing = framing;
+        b.fragmentBytes = fragmentBytes;
+        b.fault = fault;
+        b.faultAfter = faultAfter;
+        b.malformedBody = malformedBody;
+        b.missingChoices = missingChoices;
+        b.status = status;
+        b.errorType = errorType;
+        b.errorCode = errorCode;
+        b.errorMessage = errorMessage;
+        b.headers = headers;
+        return b;
+    }
+
+    /** Answers like OpenAI: a whole completion, or an SSE stream when the request has {@code stream:true}. */
+    public static Behaviour normal() {
+        return new Behaviour();
+    }
+
+    /** Answers {@code status} with an OpenAI-style {@code {"error":{message,type,param,code}}} body. */
+    public static Behaviour error(int status) {
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("error status must be 4xx or 5xx: " + status);
+        }
+        Behaviour b = new Behaviour();
+        b.mode = Mode.ERROR;
+        b.status = status;
+        return b;
+    }
+
+    /** Reads the request and never answers; the connection stays open until the client gives up. */
+    public static Behaviour hang() {
+        Behaviour b = new Behaviour();
+        b.mode = Mode.HANG;
+        return b;
+    }
+
+    /** The assistant text; a stream splits it into {@link #chunks} nearly equal deltas. */
+    public Behaviour content(String text) {
+        Behaviour b = copy();
+        b.content = text;
+        return b;
+    }
+
+    /** Number of content delta chunks in a stream (default 4). */
+    public Behaviour chunks(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("chunks must not be negative");
+        }
+        Behaviour b = copy();
+        b.chunks = count;
+        return b;
+    }
+
+    /** Pause between two writes of a stream (default 0). */
+    public Behaviour intervalMs(long millis) {
+        Behaviour b = copy();
+        b.intervalMs = millis;
+        return b;
+    }
+
+    /** Pause before the response head (default 0). */
+    public Behaviour delayMs(long millis) {
+        Behaviour b = copy();
+        b.delayMs = millis;
+        return b;
+    }
+
+    /** Reported {@code prompt_tokens} (default 5). */
+    public Behaviour promptTokens(int tokens) {
+        Behaviour b = copy();
+        b.promptTokens = tokens;
+        return b;
+    }
+
+    /** Reported {@code completion_tokens} (default: the request's {@code max_tokens}, else 10). */
+    public Behaviour completionTokens(int tokens) {
+        Behaviour b = copy();
+        b.completionTokens = tokens;
+        return b;
+    }
+
+    /** The {@code finish_reason} of the completion (default {@code "stop"}). */
+    public Behaviour finishReason(String reason) {
+        Behaviour b = copy();
+        b.finishReason = reason;
+        return b;
+    }
+
+    /** Sends no {@code usage} at all: neither in a whole completion nor as a stream's usage chunk. */
+    public Behaviour omitUsage() {
+        Behaviour b = copy();
+        b.omitUsage = true;
+        return b;
+    }
+
+    /** Stream: puts {@code usage} on the chunk carrying {@code finish_reason} instead of a usage-only chunk. */
+    public Behaviour usageOnFinishChunk() {
+        Behaviour b = copy();
+        b.usageOnFinishChunk = true;
+        return b;
+    }
+
+    /** Stream: sends a {@code : keep-alive} comment event before every data event. */
+    public Behaviour keepAliveComments() {
+        Behaviour b = copy();
+        b.keepAliveComments = true;
+        return b;
+    }
+
+    /** Stream: ends lines with {@code \r\n} instead of {@code \n}. */
+    public Behaviour crlf() {
+        Behaviour b = copy();
+        b.crlf = true;
+        return b;
+    }
+
+    /** Stream: writes all events (up to a fault) in one write, so the client typically reads them at once. */
+    public Behaviour burst() {
+        Behaviour b = copy();
+        b.framing = Framing.BURST;
+        return b;
+    }
+
+    /** Stream: cuts the byte stream into writes of at most {@code bytes}, ignoring event boundaries. */
+    public Behaviour fragments(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("fragment size must be positive");
+        }
+        Behaviour b = copy();
+        b.framing = Framing.FRAGMENTS;
+        b.fragmentBytes = bytes;
+        return b;
+    }
+
+    /** Stream: closes the TCP connection after {@code events} data events. A whole completion closes at once. */
+    public Behaviour resetAfter(int events) {
+        return fault(Fault.RESET, events);
+    }
+
+    /** Stream: stops sending after {@code events} data events but keeps the connection open. */
+    public Behaviour stallAfter(int events) {
+        return fault(Fault.STALL, events);
+    }
+
+    /** Stream: after {@code events} data events sends a {@code data:} line that is not JSON, then carries on. */
+    public Behaviour malformedChunkAfter(int events) {
+        return fault(Fault.MALFORMED_CHUNK, events);
+    }
+
+    /** Stream: after {@code events} data events sends {@code data: {"error":{...}}} and ends the stream. */
+    public Behaviour errorEventAfter(int events) {
+        return fault(Fault.ERROR_EVENT, events);
+    }
+
+    /** Stream: ends the response cleanly after {@code events} data events, without {@code data: [DONE]}. */
+    public Behaviour endAfter(int events) {
+        return fault(Fault.END, events);
+    }
+
+    /** Whole completion: answers 200 with truncated, unparseable JSON. */
+    public Behaviour malformedBody() {
+        Behaviour b = copy();
+        b.malformedBody = true;
+        return b;
+    }
+
+    /** Whole completion: answers 200 with valid JSON that has no {@code choices}. */
+    public Behaviour missingChoices() {
+        Behaviour b = copy();
+        b.missingChoices = true;
+        return b;
+    }
+
+    /** Error body: {@code error.type} and {@code error.code} (defaults follow OpenAI per status). */
+    public Behaviour errorType(String type, String code) {
+        Behaviour b = copy();
+        b.errorType = type;
+        b.errorCode = code;
+        return b;
+    }
+
+    /** Error body or error event: {@code error.message}. */
+    public Behaviour errorMessage(String message) {
+        Behaviour b = copy();
+        b.errorMessage = message;
+        return b;
+    }
+
+    /** An extra response header. */
+    public Behaviour header(String name, String value) {
+        Behaviour b = copy();
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.put(name, value);
+        b.headers = Map.copyOf(h);
+        return b;
+    }
+
+    private Behaviour fault(Fault kind, int events) {
+        if (events < 0) {
+            throw new IllegalArgumentException("event count must not be negative");
+        }
+        Behaviour b = copy();
+        b.fault = kind;
+        b.faultAfter = events;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "Behaviour[" + mode + (mode == Mode.ERROR ? " " + status : "") + ", chunks=" + chunks
+                + ", fault=" + fault + (fault == Fault.NONE ? "" : "@" + faultAfter) + "]";
+    }
+}

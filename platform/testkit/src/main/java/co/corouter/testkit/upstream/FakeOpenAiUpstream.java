@@ -1,0 +1,493 @@
+package co.corouter.testkit.upstream;
+
+import co.corouter.testkit.upstream.Behaviour.Fault;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A hostile stand-in for an OpenAI-compatible upstream: {@code POST /v1/chat/completions} on 127.0.0.1,
+ * answering whole completions or SSE streams exactly in OpenAI's shape, or misbehaving as scripted by a
+ * {@link Behaviour} (error status, hang, reset mid-stream, malformed chunk, missing usage, ...).
+ *
+ * <pre>
+ * FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().requireApiKey("sk-test");
+ * upstream.start(vertx).onSuccess(u -&gt; ...u.baseUrl()...);          // http://127.0.0.1:PORT/v1
+ * upstream.behave(Behaviour.normal().chunks(8).completionTokens(12));  // default for every request
+ * upstream.enqueue(Behaviour.error(429));                              // only the next request
+ * assertThat(upstream.requestCount()).isEqualTo(2);
+ * </pre>
+ *
+ * <p>Requests are served on the Vert.x event loop; counters and recordings are safe to read from the test
+ * thread. Every request is recorded, including rejected ones.
+ */
+public final class FakeOpenAiUpstream {
+
+    private static final String CHAT_PATH = "/v1/chat/completions";
+
+    private final AtomicReference<Behaviour> defaultBehaviour = new AtomicReference<>(Behaviour.normal());
+    private final Queue<Behaviour> queued = new ConcurrentLinkedQueue<>();
+    private final AtomicReference<String> apiKey = new AtomicReference<>();
+    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final AtomicInteger requestCount = new AtomicInteger();
+    private final AtomicInteger connectionsOpened = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile Vertx vertx;
+    private volatile HttpServer server;
+
+    /** Starts listening on 127.0.0.1 on a free port. */
+    public Future<FakeOpenAiUpstream> start(Vertx vertx) {
+        return start(vertx, 0);
+    }
+
+    /** Starts listening on 127.0.0.1 on {@code port} (0 picks a free one). */
+    public Future<FakeOpenAiUpstream> start(Vertx vertx, int port) {
+        this.vertx = vertx;
+        HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port));
+        created.connectionHandler(connection -> connectionsOpened.incrementAndGet());
+        created.requestHandler(this::handle);
+        return created.listen().map(listening -> {
+            server = listening;
+            return this;
+        });
+    }
+
+    /** Stops listening and closes every open connection (hanging requests included). */
+    public Future<Void> close() {
+        HttpServer current = server;
+        server = null;
+        return current == null ? Future.succeededFuture() : current.close();
+    }
+
+    public int port() {
+        HttpServer current = server;
+        if (current == null) {
+            throw new IllegalStateException("the fake upstream is not started");
+        }
+        return current.actualPort();
+    }
+
+    /** The OpenAI-style base URL, e.g. {@code http://127.0.0.1:PORT/v1}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port() + "/v1";
+    }
+
+    /** Sets the behaviour for every request that has no {@link #enqueue queued} one. */
+    public FakeOpenAiUpstream behave(Behaviour behaviour) {
+        defaultBehaviour.set(behaviour);
+        return this;
+    }
+
+    /** Queues behaviours for the next requests, in order; after them the default applies again. */
+    public FakeOpenAiUpstream enqueue(Behaviour... behaviours) {
+        queued.addAll(List.of(behaviours));
+        return this;
+    }
+
+    /** Answers 401 unless the request carries {@code Authorization: Bearer <key>}; {@code null} accepts all. */
+    public FakeOpenAiUpstream requireApiKey(String key) {
+        apiKey.set(key);
+        return this;
+    }
+
+    /** Number of requests received, whatever their fate. */
+    public int requestCount() {
+        return requestCount.get();
+    }
+
+    /** Requests received so far, in arrival order. */
+    public List<RecordedRequest> requests() {
+        return List.copyOf(requests);
+    }
+
+    /** The most recent request. */
+    public RecordedRequest lastRequest() {
+        List<RecordedRequest> all = requests();
+        if (all.isEmpty()) {
+            throw new IllegalStateException("the fake upstream received no request");
+        }
+        return all.get(all.size() - 1);
+    }
+
+    /** TCP connections accepted so far; with a keep-alive client, fewer than {@link #requestCount()}. */
+    public int connectionsOpened() {
+        return connectionsOpened.get();
+    }
+
+    /** Forgets requests and queued behaviours, restores {@link Behaviour#normal()} and drops the API key. */
+    public FakeOpenAiUpstream reset() {
+        queued.clear();
+        requests.clear();
+        requestCount.set(0);
+        connectionsOpened.set(0);
+        defaultBehaviour.set(Behaviour.normal());
+        apiKey.set(null);
+        return this;
+    }
+
+    private void handle(HttpServerRequest request) {
+        Promise<Void> closed = Promise.promise();
+        HttpServerResponse response = request.response();
+        response.closeHandler(v -> closed.tryComplete());
+        request.body().onSuccess(raw -> serve(request, raw, closed));
+    }
+
+    private void serve(HttpServerRequest request, Buffer raw, Promise<Void> closed) {
+        JsonObject body = parseObject(raw);
+        requests.add(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
+                raw.toString(), body, closed));
+        requestCount.incrementAndGet();
+
+        HttpServerResponse response = request.response();
+        if (request.method() != HttpMethod.POST || !CHAT_PATH.equals(request.path())) {
+            sendError(response, 404, "invalid_request_error", "unknown_url",
+                    "Unknown request URL: " + request.method() + " " + request.path());
+            return;
+        }
+        String key = apiKey.get();
+        if (key != null && !("Bearer " + key).equals(request.getHeader("Authorization"))) {
+            sendError(response, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.");
+            return;
+        }
+        if (body == null) {
+            sendError(response, 400, "invalid_request_error", null, "We could not parse the JSON body of your request.");
+            return;
+        }
+        Behaviour behaviour = queued.poll();
+        Behaviour chosen = behaviour != null ? behaviour : defaultBehaviour.get();
+        after(chosen.delayMs, () -> act(request, body, chosen));
+    }
+
+    private void act(HttpServerRequest request, JsonObject body, Behaviour b) {
+        HttpServerResponse response = request.response();
+        if (response.closed()) {
+            return;
+        }
+        b.headers.forEach(response::putHeader);
+        switch (b.mode) {
+            case HANG -> {
+                // accepted and never answered: the client's timeout must fire
+            }
+            case ERROR -> sendError(response, b.status, errorType(b), errorCode(b), errorMessage(b));
+            case ANSWER -> {
+                if (Boolean.TRUE.equals(body.getValue("stream"))) {
+                    stream(request, body, b);
+                } else {
+                    complete(request, body, b);
+                }
+            }
+        }
+    }
+
+    private void complete(HttpServerRequest request, JsonObject body, Behaviour b) {
+        HttpServerResponse response = request.response().putHeader("Content-Type", "application/json");
+        switch (b.fault) {
+            case RESET -> {
+                request.connection().close();
+                return;
+            }
+            case STALL -> {
+                return;
+            }
+            default -> {
+            }
+        }
+        if (b.malformedBody) {
+            response.end("{\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
+                    + "\"message\":{\"role\":\"assistant\",\"content\":\"The qu");
+            return;
+        }
+        JsonObject completion = envelope(body, "chat.completion");
+        if (!b.missingChoices) {
+            completion.put("choices", new JsonArray().add(new JsonObject()
+                    .put("index", 0)
+                    .put("message", new JsonObject().put("role", "assistant").put("content", b.content)
+                            .putNull("refusal"))
+                    .putNull("logprobs")
+                    .put("finish_reason", b.finishReason)));
+        }
+        if (!b.omitUsage) {
+            completion.put("usage", usage(body, b));
+        }
+        response.end(completion.toBuffer());
+    }
+
+    private void stream(HttpServerRequest request, JsonObject body, Behaviour b) {
+        JsonObject streamOptions = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
+        boolean usageChunk = !b.omitUsage && !b.usageOnFinishChunk
+                && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
+        boolean usageField = usageChunk || (!b.omitUsage && b.usageOnFinishChunk);
+        String nl = b.crlf ? "\r\n" : "\n";
+
+        List<JsonObject> chunks = new ArrayList<>();
+        chunks.add(chunk(body, usageField, new JsonObject().put("role", "assistant").put("content", "")
+                .putNull("refusal"), null));
+        for (String piece : split(b.content, b.chunks)) {
+            chunks.add(chunk(body, usageField, new JsonObject().put("content", piece), null));
+        }
+        JsonObject finish = chunk(body, usageField, new JsonObject(), b.finishReason);
+        if (!b.omitUsage && b.usageOnFinishChunk) {
+            finish.put("usage", usage(body, b));
+        }
+        chunks.add(finish);
+        if (usageChunk) {
+            chunks.add(envelope(body, "chat.completion.chunk").put("choices", new JsonArray())
+                    .put("usage", usage(body, b)));
+        }
+        List<String> events = new ArrayList<>();
+        for (JsonObject chunk : chunks) {
+            events.add("data: " + chunk.encode() + nl + nl);
+        }
+        events.add("data: [DONE]" + nl + nl);
+
+        int faultAt = b.fault == Fault.NONE ? events.size() : Math.min(b.faultAfter, events.size());
+        List<String> frames = new ArrayList<>();
+        for (int i = 0; i < faultAt; i++) {
+            if (b.keepAliveComments) {
+                frames.add(": keep-alive" + nl + nl);
+            }
+            frames.add(events.get(i));
+        }
+        Runnable ending;
+        HttpServerResponse response = request.response();
+        switch (b.fault) {
+            case RESET -> ending = () -> request.connection().close();
+            case STALL -> ending = () -> { };
+            case MALFORMED_CHUNK -> {
+                frames.add("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chunk\",\"choices\":"
+                        + "[{\"delta\":{\"content\":\"tru" + nl + nl);
+                frames.addAll(events.subList(faultAt, events.size()));
+                ending = response::end;
+            }
+            case ERROR_EVENT -> {
+                JsonObject error = envelope(body, "chat.completion.chunk")
+                        .put("error", errorObject(502, errorType(b), errorCode(b), errorMessage(b)))
+                        .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
+                                .put("delta", new JsonObject().put("content", "")).put("finish_reason", "error")));
+                frames.add("data: " + error.encode() + nl + nl);
+                ending = response::end;
+            }
+            case END, NONE -> ending = response::end;
+            default -> throw new IllegalStateException("unhandled fault " + b.fault);
+        }
+
+        response.setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache");
+        response.writeHead();
+        play(response, frame(frames, b), 0, b.intervalMs, ending);
+    }
+
+    private void play(HttpServerResponse response, List<Buffer> writes, int next, long intervalMs, Runnable ending) {
+        int i = next;
+        while (i < writes.size()) {
+            if (response.closed()) {
+                return;
+            }
+            response.write(writes.get(i++));
+            if (intervalMs > 0 && i < writes.size()) {
+                int resumeAt = i;
+                vertx.setTimer(intervalMs, id -> play(response, writes, resumeAt, intervalMs, ending));
+                return;
+            }
+        }
+        if (!response.closed()) {
+            after(intervalMs, ending);
+        }
+    }
+
+    private static List<Buffer> frame(List<String> frames, Behaviour b) {
+        List<Buffer> writes = new ArrayList<>();
+        switch (b.framing) {
+            case EVENT_PER_WRITE -> frames.forEach(f -> writes.add(Buffer.buffer(f)));
+            case BURST -> {
+                if (!frames.isEmpty()) {
+                    writes.add(Buffer.buffer(String.join("", frames)));
+                }
+            }
+            case FRAGMENTS -> {
+                Buffer all = Buffer.buffer(String.join("", frames));
+                for (int from = 0; from < all.length(); from += b.fragmentBytes) {
+                    writes.add(all.getBuffer(from, Math.min(all.length(), from + b.fragmentBytes)));
+                }
+            }
+        }
+        return writes;
+    }
+
+    private JsonObject chunk(JsonObject request, boolean usageField, JsonObject delta, String finishReason) {
+        JsonObject chunk = envelope(request, "chat.completion.chunk")
+                .put("choices", new JsonArray().add(new JsonObject()
+                        .put("index", 0)
+                        .put("delta", delta)
+                        .putNull("logprobs")
+                        .put("finish_reason", finishReason)));
+        if (usageField) {
+            chunk.putNull("usage");
+        }
+        return chunk;
+    }
+
+    private JsonObject envelope(JsonObject request, String object) {
+        return new JsonObject()
+                .put("id", "chatcmpl-fake" + ids.incrementAndGet())
+                .put("object", object)
+                .put("created", System.currentTimeMillis() / 1000)
+                .put("model", request.getValue("model") instanceof String m ? m : "fake-model")
+                .put("system_fingerprint", "fp_fake");
+    }
+
+    private static JsonObject usage(JsonObject request, Behaviour b) {
+        int completion = b.completionTokens != null ? b.completionTokens : defaultCompletionTokens(request);
+        return new JsonObject()
+                .put("prompt_tokens", b.promptTokens)
+                .put("completion_tokens", completion)
+                .put("total_tokens", b.promptTokens + completion)
+                .put("prompt_tokens_details", new JsonObject().put("cached_tokens", 0))
+                .put("completion_tokens_details", new JsonObject().put("reasoning_tokens", 0));
+    }
+
+    private static int defaultCompletionTokens(JsonObject request) {
+        for (String field : List.of("max_completion_tokens", "max_tokens")) {
+            if (request.getValue(field) instanceof Number n) {
+                return n.intValue();
+            }
+        }
+        return 10;
+    }
+
+    private static List<String> split(String text, int pieces) {
+        List<String> out = new ArrayList<>(pieces);
+        for (int i = 0; i < pieces; i++) {
+            out.add(text.substring(i * text.length() / pieces, (i + 1) * text.length() / pieces));
+        }
+        return out;
+    }
+
+    private void sendError(HttpServerResponse response, int status, String type, String code, String message) {
+        if (status == 429) {
+            response.putHeader("Retry-After", "1").putHeader("x-ratelimit-remaining-requests", "0");
+        }
+        response.setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("error", errorObject(status, type, code, message)).toBuffer());
+    }
+
+    private static JsonObject errorObject(int status, String type, String code, String message) {
+        return new JsonObject().put("message", message).put("type", type).putNull("param").put("code", code);
+    }
+
+    private static String errorType(Behaviour b) {
+        if (b.errorType != null) {
+            return b.errorType;
+        }
+        return switch (b.status) {
+            case 429 -> "requests";
+            case 403 -> "permission_error";
+            default -> b.status >= 500 || b.status == 200 ? "server_error" : "invalid_request_error";
+        };
+    }
+
+    private static String errorCode(Behaviour b) {
+        if (b.errorCode != null) {
+            return b.errorCode;
+        }
+        return switch (b.status) {
+            case 401 -> "invalid_api_key";
+            case 404 -> "model_not_found";
+            case 429 -> "rate_limit_exceeded";
+            default -> null;
+        };
+    }
+
+    private static String errorMessage(Behaviour b) {
+        if (b.errorMessage != null) {
+            return b.errorMessage;
+        }
+        return switch (b.status) {
+            case 400 -> "Invalid request.";
+            case 401 -> "Incorrect API key provided.";
+            case 404 -> "The model does not exist or you do not have access to it.";
+            case 429 -> "Rate limit reached for requests. Please try again in 1s.";
+            default -> "The server had an error while processing your request. Sorry about that!";
+        };
+    }
+
+    private void after(long millis, Runnable action) {
+        if (millis > 0) {
+            vertx.setTimer(millis, id -> action.run());
+        } else {
+            action.run();
+        }
+    }
+
+    private static JsonObject parseObject(Buffer raw) {
+        try {
+            return raw.length() == 0 ? null : new JsonObject(raw);
+        } catch (RuntimeException notAnObject) {
+            return null;
+        }
+    }
+
+    private static Map<String, List<String>> headersOf(HttpServerRequest request) {
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        request.headers().forEach(e -> headers
+                .computeIfAbsent(e.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(e.getValue()));
+        headers.replaceAll((k, v) -> List.copyOf(v));
+        return Map.copyOf(headers);
+    }
+
+    /**
+     * Runs the fake stand-alone, for benchmarks and manual tests:
+     * {@code java ... FakeOpenAiUpstream --port=8089 --chunks=20 --interval-ms=10 --api-key=sk-x
+     * --prompt-tokens=5 --completion-tokens=20 --delay-ms=0}.
+     */
+    public static void main(String[] args) {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String arg : args) {
+            if (!arg.startsWith("--") || !arg.contains("=")) {
+                throw new IllegalArgumentException("expected --name=value, got: " + arg);
+            }
+            flags.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+        }
+        int port = Integer.parseInt(flags.getOrDefault("port", "8089"));
+        Behaviour behaviour = Behaviour.normal()
+                .chunks(Integer.parseInt(flags.getOrDefault("chunks", "4")))
+                .intervalMs(Long.parseLong(flags.getOrDefault("interval-ms", "0")))
+                .delayMs(Long.parseLong(flags.getOrDefault("delay-ms", "0")))
+                .promptTokens(Integer.parseInt(flags.getOrDefault("prompt-tokens", "5")));
+        if (flags.containsKey("completion-tokens")) {
+            behaviour = behaviour.completionTokens(Integer.parseInt(flags.get("completion-tokens")));
+        }
+        if (flags.containsKey("content")) {
+            behaviour = behaviour.content(flags.get("content"));
+        }
+        FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().behave(behaviour).requireApiKey(flags.get("api-key"));
+        Vertx vertx = Vertx.vertx();
+        upstream.start(vertx, port)
+                .onSuccess(u -> System.out.println("fake OpenAI upstream listening on " + u.baseUrl()))
+                .onFailure(failure -> {
+                    System.err.println("fake OpenAI upstream failed to start: " + failure.getMessage());
+                    vertx.close();
+                });
+    }
+}

@@ -1,0 +1,88 @@
+package co.corouter.testkit.upstream;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One request {@link FakeOpenAiUpstream} received. Safe to read from any thread.
+ */
+public final class RecordedRequest {
+
+    private final String method;
+    private final String path;
+    private final Map<String, List<String>> headers;
+    private final String rawBody;
+    private final JsonObject body;
+    private final Promise<Void> connectionClosed;
+
+    RecordedRequest(String method, String path, Map<String, List<String>> headers, String rawBody, JsonObject body,
+                    Promise<Void> connectionClosed) {
+        this.method = method;
+        this.path = path;
+        this.headers = headers;
+        this.rawBody = rawBody;
+        this.body = body;
+        this.connectionClosed = connectionClosed;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    /** All headers, names lower-cased. */
+    public Map<String, List<String>> headers() {
+        return headers;
+    }
+
+    /** The first value of a header (case-insensitive), or {@code null}. */
+    public String header(String name) {
+        List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** The {@code Authorization} header, or {@code null}. */
+    public String authorization() {
+        return header("authorization");
+    }
+
+    /** The body as sent. */
+    public String rawBody() {
+        return rawBody;
+    }
+
+    /** The body parsed as JSON (a copy), or {@code null} when it was not a JSON object. */
+    public JsonObject body() {
+        return body == null ? null : body.copy();
+    }
+
+    /** True when the body asked for a stream. */
+    public boolean streaming() {
+        return body != null && Boolean.TRUE.equals(body.getValue("stream"));
+    }
+
+    /**
+     * Completes when the connection closed before the response was finished: the client went away (a
+     * cancellation or timeout on its side), or the behaviour itself reset it.
+     */
+    public Future<Void> connectionClosed() {
+        return connectionClosed.future();
+    }
+
+    /** True once {@link #connectionClosed()} completed. */
+    public boolean wasConnectionClosed() {
+        return connectionClosed.future().isComplete();
+    }
+
+    @Override
+    public String toString() {
+        return "RecordedRequest[" + method + " " + path + "]";
+    }
+}

@@ -1,0 +1,168 @@
+package co.corouter.provider.openai;
+
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The validated configuration of one {@code openai} provider instance.
+ *
+ * <pre>
+ * base_url:           https://api.openai.com/v1   # required; {base_url}/chat/completions is called
+ * api_key_env:        OPENAI_API_KEY              # optional: name of the secret holding the key
+ * connect_timeout_ms: 10000                       # optional, default 10000
+ * max_connections:    256                         # optional: HTTP/1.1 keep-alive pool size, default 256
+ * headers: {OpenAI-Organization: org-123}         # optional: extra static request headers
+ * </pre>
+ *
+ * @param baseUrl          e.g. {@code https://api.openai.com/v1}, without trailing slash
+ * @param apiKeyEnv        the secret's name, or {@code null} for upstreams without authentication
+ * @param connectTimeoutMs TCP (and TLS) connect budget
+ * @param maxConnections   pool size
+ * @param headers          extra headers sent with every request
+ */
+public record OpenAiOptions(URI baseUrl, String apiKeyEnv, int connectTimeoutMs, int maxConnections,
+                            Map<String, String> headers) {
+
+    static final String BASE_URL = "base_url";
+    static final String API_KEY_ENV = "api_key_env";
+    static final String CONNECT_TIMEOUT_MS = "connect_timeout_ms";
+    static final String MAX_CONNECTIONS = "max_connections";
+    static final String HEADERS = "headers";
+    private static final Set<String> FIELDS = Set.of(BASE_URL, API_KEY_ENV, CONNECT_TIMEOUT_MS, MAX_CONNECTIONS,
+            HEADERS);
+    /** Headers the HTTP client owns; letting config set them would corrupt the exchange. */
+    private static final Set<String> RESERVED_HEADERS = Set.of("host", "content-length", "content-type",
+            "transfer-encoding", "connection", "accept");
+
+    static final int DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+    static final int DEFAULT_MAX_CONNECTIONS = 256;
+
+    public OpenAiOptions {
+        headers = Map.copyOf(headers);
+    }
+
+    /** Parses and validates; every failure is an {@link IllegalArgumentException} naming the field. */
+    public static OpenAiOptions parse(JsonObject config) {
+        JsonObject c = config == null ? new JsonObject() : config;
+        Set<String> unknown = new TreeSet<>(c.fieldNames());
+        unknown.removeAll(FIELDS);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException("unknown field(s) " + unknown + "; known: " + new TreeSet<>(FIELDS));
+        }
+        URI baseUrl = baseUrl(c.getValue(BASE_URL));
+        String apiKeyEnv = optionalString(c, API_KEY_ENV);
+        int connectTimeout = positiveInt(c, CONNECT_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, 600_000);
+        int maxConnections = positiveInt(c, MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 100_000);
+        Map<String, String> headers = headers(c.getValue(HEADERS), apiKeyEnv != null);
+        return new OpenAiOptions(baseUrl, apiKeyEnv, connectTimeout, maxConnections, headers);
+    }
+
+    /** {@code {base_url}/chat/completions} as a request URI (path and nothing else). */
+    String chatCompletionsPath() {
+        return baseUrl.getRawPath() + "/chat/completions";
+    }
+
+    boolean ssl() {
+        return "https".equals(baseUrl.getScheme());
+    }
+
+    /** The host name, IPv6 literals without brackets. */
+    String host() {
+        String host = baseUrl.getHost();
+        return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    int port() {
+        return baseUrl.getPort() != -1 ? baseUrl.getPort() : ssl() ? 443 : 80;
+    }
+
+    private static URI baseUrl(Object value) {
+        if (value == null) {
+            throw new IllegalArgumentException(BASE_URL + ": is required, e.g. https://api.openai.com/v1");
+        }
+        if (!(value instanceof String text) || text.isBlank()) {
+            throw new IllegalArgumentException(BASE_URL + ": must be a URL string, e.g. https://api.openai.com/v1");
+        }
+        URI uri;
+        try {
+            uri = new URI(text.strip());
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(BASE_URL + ": is not a valid URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException(BASE_URL + ": must start with http:// or https://");
+        }
+        if (uri.getHost() == null) {
+            throw new IllegalArgumentException(BASE_URL + ": has no host");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException(BASE_URL + ": must not contain a query, fragment or user info");
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return URI.create(scheme + "://" + uri.getRawAuthority() + path);
+    }
+
+    private static String optionalString(JsonObject c, String field) {
+        Object value = c.getValue(field);
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String text) || text.isBlank()) {
+            throw new IllegalArgumentException(field + ": must be a non-empty string");
+        }
+        return text.strip();
+    }
+
+    private static int positiveInt(JsonObject c, String field, int defaultValue, int max) {
+        Object value = c.getValue(field);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+                || n.doubleValue() < 1 || n.doubleValue() > max) {
+            throw new IllegalArgumentException(field + ": must be a whole number between 1 and " + max
+                    + ", got " + value);
+        }
+        return n.intValue();
+    }
+
+    private static Map<String, String> headers(Object value, boolean hasApiKey) {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof JsonObject object)) {
+            throw new IllegalArgumentException(HEADERS + ": must be a map of header name to string value");
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String name : object.fieldNames()) {
+            Object headerValue = object.getValue(name);
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (!name.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+                throw new IllegalArgumentException(HEADERS + ": '" + name + "' is not a valid header name");
+            }
+            if (!(headerValue instanceof String text) || text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException(HEADERS + "." + name + ": must be a single-line string");
+            }
+            if (RESERVED_HEADERS.contains(lower)) {
+                throw new IllegalArgumentException(HEADERS + "." + name + ": is set by the provider and cannot be"
+                        + " configured");
+            }
+            if (hasApiKey && lower.equals("authorization")) {
+                throw new IllegalArgumentException(HEADERS + "." + name + ": conflicts with " + API_KEY_ENV);
+            }
+            headers.put(name, text);
+        }
+        return headers;
+    }
+}

@@ -1,0 +1,271 @@
+package co.corouter.provider.openai;
+
+import co.corouter.plugin.api.ProviderException;
+import co.corouter.plugin.api.ProviderException.Kind;
+import co.corouter.plugin.api.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Filters an upstream SSE byte stream into what the client should see, one upstream read at a time.
+ * Complete events (ended by a blank line, any of {@code \n}, {@code \r\n}, {@code \r}) pass unchanged, except:
+ * comment lines are dropped, {@code data: [DONE]} is dropped and ends the stream, a usage-only chunk is dropped
+ * and its usage kept, and a chunk with choices that also carries usage loses its {@code usage} field.
+ * An incomplete event is kept until the next read completes it.
+ *
+ * <p>Not thread-safe: one instance per stream, used on that stream's event loop.
+ */
+final class SseRelay {
+
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+
+    private final PayloadScanner scanner = new PayloadScanner();
+    private byte[] tail = NO_BYTES;
+    private long textChars;
+    private Usage usage;
+    private String finishReason;
+    private boolean done;
+    private ProviderException failure;
+
+    /**
+     * Takes one upstream read and returns the bytes to forward (possibly empty; the input itself when it
+     * consisted of complete events that all pass unchanged). Afterwards check {@link #failure()} and
+     * {@link #done()}; once either is set, further input is ignored.
+     */
+    Buffer accept(Buffer read) {
+        if (done || failure != null) {
+            return Buffer.buffer();
+        }
+        boolean startsAtBoundary = tail.length == 0;
+        byte[] data = startsAtBoundary ? read.getBytes() : concat(tail, read.getBytes());
+        Buffer out = null;
+        int eventStart = 0;
+        int lineStart = 0;
+        while (!done && failure == null) {
+            int lineEnd = lineEnd(data, lineStart);
+            if (lineEnd < 0) {
+                break;
+            }
+            int next;
+            if (data[lineEnd] == '\r') {
+                if (lineEnd + 1 == data.length) {
+                    break; // the \n of a \r\n may arrive with the next read
+                }
+                next = data[lineEnd + 1] == '\n' ? lineEnd + 2 : lineEnd + 1;
+            } else {
+                next = lineEnd + 1;
+            }
+            if (lineEnd == lineStart) {
+                byte[] replacement = handleEvent(data, eventStart, lineStart);
+                if (replacement != null || out != null) {
+                    if (out == null) {
+                        out = Buffer.buffer(data.length).appendBytes(data, 0, eventStart);
+                    }
+                    if (replacement == null) {
+                        out.appendBytes(data, eventStart, next - eventStart);
+                    } else {
+                        out.appendBytes(replacement);
+                    }
+                }
+                eventStart = next;
+            }
+            lineStart = next;
+        }
+        tail = done || failure != null ? NO_BYTES : Arrays.copyOfRange(data, eventStart, data.length);
+        if (out != null) {
+            return out;
+        }
+        // every event so far passed unchanged: forward data[0, eventStart) without copying where possible
+        if (startsAtBoundary && eventStart == data.length) {
+            return read;
+        }
+        return Buffer.buffer(data.length).appendBytes(data, 0, eventStart);
+    }
+
+    /**
+     * The upstream ended its response. An event left without its blank line is processed as if it had one;
+     * returns what to forward from it.
+     */
+    Buffer end() {
+        if (done || failure != null || tail.length == 0) {
+            return Buffer.buffer();
+        }
+        byte[] terminated = concat(tail, "\n\n".getBytes(StandardCharsets.US_ASCII));
+        tail = NO_BYTES;
+        return accept(Buffer.buffer(terminated));
+    }
+
+    /** True once {@code data: [DONE]} arrived. */
+    boolean done() {
+        return done;
+    }
+
+    /** Why the stream cannot continue, or {@code null}. */
+    ProviderException failure() {
+        return failure;
+    }
+
+    /** The last {@code finish_reason} seen, or {@code null}. */
+    String finishReason() {
+        return finishReason;
+    }
+
+    /** The usage the upstream reported, or {@code null}. */
+    Usage reportedUsage() {
+        return usage;
+    }
+
+    /** Characters of content and tool-call arguments forwarded so far, for estimates. */
+    long textChars() {
+        return textChars;
+    }
+
+    /**
+     * Decides the fate of the event in {@code data[start, end)} (its lines, without the blank line).
+     * Returns {@code null} to forward it unchanged, or the bytes to forward instead (empty to drop it).
+     */
+    private byte[] handleEvent(byte[] data, int start, int end) {
+        int dataLines = 0;
+        int commentLines = 0;
+        int otherLines = 0;
+        int payloadStart = -1;
+        int payloadEnd = -1;
+        for (int line = start; line < end; ) {
+            int lineEnd = lineEnd(data, line);
+            if (data[line] == ':') {
+                commentLines++;
+            } else if (startsWith(data, line, lineEnd, DATA)) {
+                dataLines++;
+                payloadStart = line + DATA.length + (line + DATA.length < lineEnd && data[line + DATA.length] == ' ' ? 1 : 0);
+                payloadEnd = lineEnd;
+            } else {
+                otherLines++;
+            }
+            line = afterTerminator(data, lineEnd);
+        }
+        if (dataLines == 0) {
+            return otherLines == 0 ? NO_BYTES : commentLines == 0 ? null : withoutComments(data, start, end);
+        }
+        byte[] payload = data;
+        if (dataLines > 1) {
+            payload = joinedData(data, start, end);
+            payloadStart = 0;
+            payloadEnd = payload.length;
+        }
+        if (isDone(payload, payloadStart, payloadEnd)) {
+            done = true;
+            return NO_BYTES;
+        }
+        if (!scanner.scan(payload, payloadStart, payloadEnd)) {
+            failure = new ProviderException(Kind.BAD_RESPONSE, 0, "upstream sent a stream event that is not JSON");
+            return NO_BYTES;
+        }
+        textChars += scanner.textChars();
+        if (scanner.needsParse()) {
+            return inspect(payload, payloadStart, payloadEnd);
+        }
+        return commentLines == 0 ? null : withoutComments(data, start, end);
+    }
+
+    /** Parses a chunk that carries usage, a finish reason or an error. */
+    private byte[] inspect(byte[] payload, int from, int to) {
+        JsonObject chunk;
+        try {
+            chunk = new JsonObject(Buffer.buffer(to - from).appendBytes(payload, from, to - from));
+        } catch (RuntimeException notJson) {
+            failure = new ProviderException(Kind.BAD_RESPONSE, 0, "upstream sent a stream event that is not JSON");
+            return NO_BYTES;
+        }
+        if (chunk.getValue("error") instanceof JsonObject) {
+            failure = UpstreamErrors.ofStreamEvent(chunk);
+            return NO_BYTES;
+        }
+        JsonArray choices = chunk.getValue("choices") instanceof JsonArray array ? array : new JsonArray();
+        for (Object choice : choices) {
+            if (choice instanceof JsonObject c && c.getValue("finish_reason") instanceof String reason) {
+                finishReason = reason;
+            }
+        }
+        Object reported = chunk.getValue("usage");
+        if (reported == null) {
+            return null;
+        }
+        Usage parsed = Usages.reported(reported);
+        if (parsed != null) {
+            usage = parsed;
+        }
+        if (choices.isEmpty()) {
+            return NO_BYTES;
+        }
+        chunk.remove("usage");
+        return ("data: " + chunk.encode() + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isDone(byte[] payload, int from, int to) {
+        while (to > from && (payload[to - 1] == ' ' || payload[to - 1] == '\t')) {
+            to--;
+        }
+        return to - from == 6 && payload[from] == '[' && payload[from + 1] == 'D' && payload[from + 2] == 'O'
+                && payload[from + 3] == 'N' && payload[from + 4] == 'E' && payload[from + 5] == ']';
+    }
+
+    /** SSE joins the values of several data lines of one event with newlines. */
+    private static byte[] joinedData(byte[] data, int start, int end) {
+        Buffer joined = Buffer.buffer();
+        for (int line = start; line < end; ) {
+            int lineEnd = lineEnd(data, line);
+            if (startsWith(data, line, lineEnd, DATA)) {
+                int from = line + DATA.length + (line + DATA.length < lineEnd && data[line + DATA.length] == ' ' ? 1 : 0);
+                if (joined.length() > 0) {
+                    joined.appendByte((byte) '\n');
+                }
+                joined.appendBytes(data, from, lineEnd - from);
+            }
+            line = afterTerminator(data, lineEnd);
+        }
+        return joined.getBytes();
+    }
+
+    /** The event's lines minus comment lines, followed by a blank line. */
+    private static byte[] withoutComments(byte[] data, int start, int end) {
+        Buffer kept = Buffer.buffer(end - start + 1);
+        for (int line = start; line < end; ) {
+            int next = afterTerminator(data, lineEnd(data, line));
+            if (data[line] != ':') {
+                kept.appendBytes(data, line, next - line);
+            }
+            line = next;
+        }
+        return kept.appendByte((byte) '\n').getBytes();
+    }
+
+    /** Index of the first {@code \r} or {@code \n} at or after {@code from}, or -1. */
+    private static int lineEnd(byte[] data, int from) {
+        for (int i = from; i < data.length; i++) {
+            if (data[i] == '\n' || data[i] == '\r') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int afterTerminator(byte[] data, int lineEnd) {
+        return data[lineEnd] == '\r' && lineEnd + 1 < data.length && data[lineEnd + 1] == '\n'
+                ? lineEnd + 2 : lineEnd + 1;
+    }
+
+    private static boolean startsWith(byte[] data, int from, int to, byte[] prefix) {
+        return to - from >= prefix.length && Arrays.equals(data, from, from + prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] joined = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, joined, a.length, b.length);
+        return joined;
+    }
+}

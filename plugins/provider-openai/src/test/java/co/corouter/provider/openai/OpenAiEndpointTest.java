@@ -1,0 +1,507 @@
+package co.corouter.provider.openai;
+
+import co.corouter.plugin.api.ChatCompletion;
+import co.corouter.plugin.api.ChatRequest;
+import co.corouter.plugin.api.ProviderContext;
+import co.corouter.plugin.api.ProviderEndpoint;
+import co.corouter.plugin.api.ProviderException;
+import co.corouter.plugin.api.ProviderException.Kind;
+import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.Usage;
+import co.corouter.testkit.upstream.Behaviour;
+import co.corouter.testkit.upstream.FakeOpenAiUpstream;
+import co.corouter.testkit.upstream.FakeOpenAiUpstreamExtension;
+import co.corouter.testkit.upstream.RecordedRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class OpenAiEndpointTest {
+
+    @RegisterExtension
+    static final FakeOpenAiUpstreamExtension UPSTREAM = new FakeOpenAiUpstreamExtension();
+
+    private static final String CONTENT = "The quick brown fox jumps over the lazy dog.";
+    private static final String PROMPT = "Say something about foxes.";
+    /** ceil(26 chars / 4) + 4 for the one message. */
+    private static final int ESTIMATED_PROMPT_TOKENS = 11;
+    private static final int CAP = 100;
+    private static final long BUDGET_MS = 5_000;
+
+    private FakeOpenAiUpstream upstream;
+    private ProviderEndpoint endpoint;
+    private Vertx vertx;
+
+    @BeforeEach
+    void createEndpoint(Vertx vertx) {
+        this.vertx = vertx;
+        upstream = UPSTREAM.upstream().requireApiKey("sk-test");
+        endpoint = endpoint(new JsonObject()
+                .put("base_url", upstream.baseUrl())
+                .put("api_key_env", "FAKE_KEY")
+                .put("headers", new JsonObject().put("OpenAI-Organization", "org-test")));
+    }
+
+    @AfterEach
+    void closeEndpoint(VertxTestContext testContext) {
+        endpoint.close().onComplete(testContext.succeedingThenComplete());
+    }
+
+    // ---- whole completions ----
+
+    @Test
+    void completesAndReportsTheUpstreamUsage(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().promptTokens(7).completionTokens(12));
+
+        complete(chat(body())).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
+            assertThat(completion.usage()).isEqualTo(Usage.of(7, 12));
+            assertThat(completion.body().getJsonArray("choices").getJsonObject(0)
+                    .getJsonObject("message").getString("content")).isEqualTo(CONTENT);
+            assertThat(upstream.requestCount()).isEqualTo(1);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void sendsTheApiKeyAsBearerRewritesTheModelAndCapsMaxTokens(VertxTestContext testContext) {
+        JsonObject body = body().put("max_tokens", 5_000).put("provider", new JsonObject().put("sort", "price"))
+                .put("stream_options", new JsonObject().put("include_usage", true));
+
+        complete(chat(body)).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
+            RecordedRequest seen = upstream.lastRequest();
+            assertThat(seen.path()).isEqualTo("/v1/chat/completions");
+            assertThat(seen.authorization()).isEqualTo("Bearer sk-test");
+            assertThat(seen.header("OpenAI-Organization")).isEqualTo("org-test");
+            JsonObject sent = seen.body();
+            assertThat(sent.getString("model")).isEqualTo("upstream-model");
+            assertThat(sent.getInteger("max_tokens")).isEqualTo(CAP);
+            assertThat(sent.getBoolean("stream")).isFalse();
+            assertThat(sent.containsKey("stream_options")).as("rejected by OpenAI without stream").isFalse();
+            assertThat(sent.containsKey("provider")).as("OpenRouter-only field").isFalse();
+            assertThat(sent.getJsonArray("messages")).isEqualTo(body.getJsonArray("messages"));
+            assertThat(body.getString("model")).as("the client's body is left alone").isEqualTo("public/model");
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void addsMaxTokensWhenTheClientGaveNone(VertxTestContext testContext) {
+        complete(chat(body())).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
+            assertThat(upstream.lastRequest().body().getInteger("max_tokens")).isEqualTo(CAP);
+            assertThat(completion.usage().completionTokens()).as("the fake answers max_tokens").isEqualTo(CAP);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void capsMaxCompletionTokensWithoutAddingMaxTokens(VertxTestContext testContext) {
+        complete(chat(body().put("max_completion_tokens", 40_000)))
+                .onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
+                    JsonObject sent = upstream.lastRequest().body();
+                    assertThat(sent.getInteger("max_completion_tokens")).isEqualTo(CAP);
+                    assertThat(sent.containsKey("max_tokens")).isFalse();
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void reusesOneKeepAliveConnectionForSequentialRequests(VertxTestContext testContext) {
+        complete(chat(body()))
+                .compose(first -> complete(chat(body())))
+                .compose(second -> complete(chat(body())))
+                .onComplete(testContext.succeeding(third -> testContext.verify(() -> {
+                    assertThat(upstream.requestCount()).isEqualTo(3);
+                    assertThat(upstream.connectionsOpened()).isEqualTo(1);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void estimatesUsageWhenTheUpstreamOmitsIt(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().omitUsage());
+
+        complete(chat(body())).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
+            assertThat(completion.usage()).isEqualTo(
+                    new Usage(ESTIMATED_PROMPT_TOKENS, (CONTENT.length() + 3) / 4, 0, 0, true));
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void mapsAnUpstream400ToBadRequestWithoutEchoingTheUpstreamMessage(VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(400).errorType("invalid_request_error", "context_length_exceeded")
+                .errorMessage("Your prompt '" + PROMPT + "' is too long"));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.BAD_REQUEST, 400);
+            assertThat(failure.getMessage()).contains("context_length_exceeded").doesNotContain("foxes");
+            testContext.completeNow();
+        })));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {401, 404, 429, 500, 502, 503})
+    void mapsOtherErrorStatusesToUpstreamError(int status, VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(status).errorMessage("echo of " + PROMPT));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, status);
+            assertThat(failure.getMessage()).contains(String.valueOf(status)).doesNotContain("foxes");
+            assertThat(upstream.requestCount()).as("no retries inside the provider").isEqualTo(1);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void mapsAWrongApiKeyToUpstreamError(VertxTestContext testContext) {
+        upstream.requireApiKey("sk-other");
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 401);
+            assertThat(failure.getMessage()).doesNotContain("sk-test");
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void timesOutWithinTheBudgetWhenTheUpstreamHangsAndFreesTheConnection(VertxTestContext testContext) {
+        upstream.behave(Behaviour.hang());
+        long started = System.nanoTime();
+
+        complete(chat(body(), 300, Promise.<Void>promise().future()))
+                .transform(result -> {
+                    Throwable failure = result.cause();
+                    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                    testContext.verify(() -> {
+                        assertProviderFailure(failure, Kind.TIMEOUT, 0);
+                        assertThat(elapsedMs).isBetween(290L, 2_000L);
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeedingThenComplete());
+    }
+
+    @Test
+    void failsWithBadResponseOnAnUnparseableBody(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().malformedBody());
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.BAD_RESPONSE, 200);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithBadResponseWhenChoicesAreMissing(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().missingChoices());
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.BAD_RESPONSE, 200);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithUpstreamErrorWhenTheConnectionDropsBeforeAnAnswer(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().resetAfter(0));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithUpstreamErrorWhenNothingListens(VertxTestContext testContext) {
+        endpoint = endpoint(new JsonObject().put("base_url", "http://127.0.0.1:1/v1"));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void resetsTheUpstreamRequestWhenTheClientCancelsAWholeCompletion(VertxTestContext testContext) {
+        upstream.behave(Behaviour.hang());
+        Promise<Void> cancelled = Promise.promise();
+
+        complete(chat(body(), BUDGET_MS, cancelled.future()))
+                .transform(failed -> upstream.lastRequest().connectionClosed())
+                .onComplete(testContext.succeedingThenComplete());
+        vertx.setPeriodic(10, id -> {
+            if (upstream.requestCount() == 1) {
+                vertx.cancelTimer(id);
+                cancelled.complete();
+            }
+        });
+    }
+
+    // ---- streams ----
+
+    @Test
+    void streamsEveryChunkAndReportsUsage(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(5).intervalMs(5).promptTokens(7).completionTokens(12));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(outcome).isEqualTo(new StreamOutcome(Usage.of(7, 12), "stop"));
+            assertThat(sink.dataPayloads()).hasSize(1 + 5 + 1).doesNotContain("[DONE]");
+            assertThat(sink.chunks()).allSatisfy(chunk -> {
+                assertThat(chunk.getJsonArray("choices")).as("no usage-only chunk").isNotEmpty();
+                assertThat(chunk.getValue("usage")).isNull();
+            });
+            assertThat(sink.content()).isEqualTo(CONTENT);
+            JsonObject sent = upstream.lastRequest().body();
+            assertThat(sent.getString("model")).isEqualTo("upstream-model");
+            assertThat(sent.getBoolean("stream")).isTrue();
+            assertThat(sent.getJsonObject("stream_options").getBoolean("include_usage")).isTrue();
+            assertThat(sent.getInteger("max_tokens")).isEqualTo(CAP);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void writesEverythingOneReadDeliveredInOneSinkWrite(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().burst());
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(sink.writes()).hasSize(1);
+            assertThat(sink.dataPayloads()).hasSize(1 + 4 + 1);
+            assertThat(sink.content()).isEqualTo(CONTENT);
+            assertThat(outcome.usage().estimated()).isFalse();
+            testContext.completeNow();
+        })));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 7, 64})
+    void reassemblesEventsSplitAcrossReads(int fragmentBytes, VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().fragments(fragmentBytes).intervalMs(1).completionTokens(12));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(sink.writes()).allSatisfy(write -> assertThat(write.toString()).endsWith("\n\n"));
+            assertThat(sink.content()).isEqualTo(CONTENT);
+            assertThat(outcome.usage().completionTokens()).isEqualTo(12);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void handlesCrlfLineEndingsAndDropsKeepAliveComments(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().crlf().keepAliveComments().fragments(5).completionTokens(12));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(sink.text()).doesNotContain(": keep-alive");
+            assertThat(sink.content()).isEqualTo(CONTENT);
+            assertThat(outcome).isEqualTo(new StreamOutcome(Usage.of(5, 12), "stop"));
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void removesUsageFromAChunkThatAlsoCarriesChoices(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().usageOnFinishChunk().finishReason("length").completionTokens(9));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(outcome).isEqualTo(new StreamOutcome(Usage.of(5, 9), "length"));
+            assertThat(sink.chunks()).hasSize(6).allSatisfy(chunk -> assertThat(chunk.getValue("usage")).isNull());
+            JsonObject last = sink.chunks().get(5);
+            assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void estimatesStreamUsageFromTheContentWhenTheUpstreamOmitsIt(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().omitUsage().chunks(6));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(outcome.usage()).isEqualTo(
+                    new Usage(ESTIMATED_PROMPT_TOKENS, (CONTENT.length() + 3) / 4, 0, 0, true));
+            assertThat(outcome.finishReason()).isEqualTo("stop");
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithUpstreamErrorAfterForwardingTheChunksSentBeforeAReset(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(10).intervalMs(5).resetAfter(3));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
+            assertThat(sink.dataPayloads()).hasSize(3);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithBadResponseOnAMalformedChunkAfterForwardingTheValidOnesOfTheSameRead(
+            VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().burst().malformedChunkAfter(2));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.BAD_RESPONSE, 0);
+            assertThat(sink.writes()).hasSize(1);
+            assertThat(sink.dataPayloads()).hasSize(2);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithUpstreamErrorOnAnErrorEventMidStream(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().intervalMs(2).errorEventAfter(3)
+                .errorType("server_error", "overloaded").errorMessage("echo of " + PROMPT));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
+            assertThat(failure.getMessage()).contains("overloaded").doesNotContain("foxes");
+            assertThat(sink.dataPayloads()).hasSize(3);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithUpstreamErrorWhenTheStreamEndsWithoutDone(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().endAfter(4));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 200);
+            assertThat(sink.dataPayloads()).hasSize(4);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void mapsAnErrorStatusBeforeTheStreamAndWritesNothing(VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(429));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 429);
+            assertThat(failure.getMessage()).contains("rate_limit_exceeded");
+            assertThat(sink.started()).isFalse();
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void timesOutWhenTheStreamStallsMidWay(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().stallAfter(2));
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body(), 300, Promise.<Void>promise().future()), sink)
+                .transform(result -> {
+                    Throwable failure = result.cause();
+                    testContext.verify(() -> {
+                        assertProviderFailure(failure, Kind.TIMEOUT, 0);
+                        assertThat(sink.dataPayloads()).hasSize(2);
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeedingThenComplete());
+    }
+
+    @Test
+    void resetsTheUpstreamRequestWhenTheClientCancelsAStream(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(200).intervalMs(10));
+        Promise<Void> cancelled = Promise.promise();
+        RecordingSink sink = new RecordingSink().onWrite(write -> cancelled.tryComplete());
+
+        stream(chat(body(), BUDGET_MS, cancelled.future()), sink)
+                .transform(result -> {
+                    Throwable failure = result.cause();
+                    testContext.verify(() -> assertThat(failure).isInstanceOf(ProviderException.class));
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
+                    assertThat(sink.dataPayloads().size()).isLessThan(10);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void pausesTheUpstreamWhileTheClientIsSlow(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(20).intervalMs(2));
+        RecordingSink sink = new RecordingSink().full(true);
+
+        stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            assertThat(sink.dataPayloads()).hasSize(1 + 20 + 1);
+            testContext.completeNow();
+        })));
+        // 20 chunks 2 ms apart are all sent within 200 ms; a paused relay still wrote only the first read
+        vertx.setTimer(200, id -> testContext.verify(() -> {
+            assertThat(sink.writes()).hasSize(1);
+            assertThat(sink.drainHandlerSet()).isTrue();
+            sink.drain();
+        }));
+    }
+
+    // ---- helpers ----
+
+    private ProviderEndpoint endpoint(JsonObject config) {
+        ProviderContext context = new ProviderContext(vertx, "test", name -> "FAKE_KEY".equals(name) ? "sk-test" : null);
+        return new OpenAiProvider().create(context, config);
+    }
+
+    private static JsonObject body() {
+        return new JsonObject()
+                .put("model", "public/model")
+                .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", PROMPT)));
+    }
+
+    private static ChatRequest chat(JsonObject body) {
+        return chat(body, BUDGET_MS, Promise.<Void>promise().future());
+    }
+
+    private static ChatRequest chat(JsonObject body, long timeoutMillis, Future<Void> cancelled) {
+        return new ChatRequest("gen-test", "upstream-model", body, CAP, timeoutMillis, cancelled);
+    }
+
+    private Future<ChatCompletion> complete(ChatRequest chat) {
+        return onEventLoop(() -> endpoint.complete(chat));
+    }
+
+    private Future<StreamOutcome> stream(ChatRequest chat, RecordingSink sink) {
+        return onEventLoop(() -> endpoint.stream(chat, sink));
+    }
+
+    /** Endpoints are called on an event loop, as the router does. */
+    private <T> Future<T> onEventLoop(Supplier<Future<T>> call) {
+        Promise<T> result = Promise.promise();
+        vertx.runOnContext(v -> call.get().onComplete(result));
+        return result.future();
+    }
+
+    private static void assertProviderFailure(Throwable failure, Kind kind, int upstreamStatus) {
+        assertThat(failure).isInstanceOf(ProviderException.class);
+        ProviderException provider = (ProviderException) failure;
+        assertThat(provider.kind()).as(provider.getMessage()).isEqualTo(kind);
+        assertThat(provider.upstreamStatus()).isEqualTo(upstreamStatus);
+    }
+}

@@ -1,0 +1,89 @@
+package co.corouter.provider.openai;
+
+import co.corouter.plugin.api.ProviderException.Kind;
+import co.corouter.plugin.api.Usage;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SseRelayTest {
+
+    private static final String DELTA = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi \\\"you\\\" é\"},"
+            + "\"finish_reason\":null}],\"usage\":null}\n\n";
+
+    @Test
+    void forwardsAReadOfCompleteUnchangedEventsWithoutCopying() {
+        SseRelay relay = new SseRelay();
+        Buffer read = Buffer.buffer(DELTA + DELTA);
+
+        assertThat(relay.accept(read)).isSameAs(read);
+        assertThat(relay.textChars()).isEqualTo(2 * "Hi \"you\" é".length());
+    }
+
+    @Test
+    void keepsAnIncompleteEventUntilTheNextRead() {
+        SseRelay relay = new SseRelay();
+        String crlf = DELTA.replace("\n", "\r\n");
+        int cut = crlf.length() - 1; // between the \r and \n of the blank line
+
+        assertThat(relay.accept(Buffer.buffer(crlf.substring(0, cut))).length()).isZero();
+        assertThat(relay.accept(Buffer.buffer(crlf.substring(cut) + "data: [DONE]\r\n\r\n")))
+                .hasToString(crlf);
+        assertThat(relay.done()).isTrue();
+    }
+
+    @Test
+    void dropsCommentsDoneAndTheUsageOnlyChunkButKeepsItsUsage() {
+        SseRelay relay = new SseRelay();
+        String usageChunk = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":2}}}\n\n";
+        String finish = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n";
+
+        Buffer out = relay.accept(Buffer.buffer(": OPENROUTER PROCESSING\n\n" + DELTA + finish + usageChunk
+                + "data: [DONE]\n\n" + "data: ignored after done\n\n"));
+
+        assertThat(out).hasToString(DELTA + finish);
+        assertThat(relay.reportedUsage()).isEqualTo(new Usage(3, 4, 2, 0, false));
+        assertThat(relay.finishReason()).isEqualTo("length");
+        assertThat(relay.done()).isTrue();
+    }
+
+    @Test
+    void failsOnANonJsonDataLineAfterForwardingTheEventsBeforeIt() {
+        SseRelay relay = new SseRelay();
+
+        Buffer out = relay.accept(Buffer.buffer(DELTA + "data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n" + DELTA));
+
+        assertThat(out).hasToString(DELTA);
+        assertThat(relay.failure().kind()).isEqualTo(Kind.BAD_RESPONSE);
+    }
+
+    @Test
+    void treatsTheEndOfTheResponseAsTheEndOfAnUnterminatedLastEvent() {
+        SseRelay relay = new SseRelay();
+
+        assertThat(relay.accept(Buffer.buffer(DELTA + "data: [DONE]")).toString()).isEqualTo(DELTA);
+        assertThat(relay.done()).isFalse();
+        assertThat(relay.end().length()).isZero();
+        assertThat(relay.done()).isTrue();
+    }
+
+    @Test
+    void scansOnlyChunksWithNonNullUsageFinishReasonOrError() {
+        PayloadScanner scanner = new PayloadScanner();
+        byte[] delta = DELTA.substring(6, DELTA.length() - 2).getBytes(StandardCharsets.UTF_8);
+        byte[] withUsage = "{\"choices\":[],\"usage\" : {\"prompt_tokens\":1}}".getBytes(StandardCharsets.UTF_8);
+        byte[] notJson = "{not json}".getBytes(StandardCharsets.UTF_8);
+        byte[] twoObjects = "{}{}".getBytes(StandardCharsets.UTF_8);
+
+        assertThat(scanner.scan(delta, 0, delta.length)).isTrue();
+        assertThat(scanner.needsParse()).isFalse();
+        assertThat(scanner.scan(withUsage, 0, withUsage.length)).isTrue();
+        assertThat(scanner.needsParse()).isTrue();
+        assertThat(scanner.scan(notJson, 0, notJson.length)).isFalse();
+        assertThat(scanner.scan(twoObjects, 0, twoObjects.length)).isFalse();
+    }
+}
