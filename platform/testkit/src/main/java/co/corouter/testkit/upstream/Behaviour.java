@@ -14,7 +14,8 @@ import java.util.Map;
  * </pre>
  *
  * <p>Faults mid-stream ({@link #resetAfter}, {@link #stallAfter}, {@link #malformedChunkAfter},
- * {@link #errorEventAfter}, {@link #endAfter}) count {@code data:} events sent before the fault, the role chunk included.
+ * {@link #errorEventAfter}, {@link #endAfter}) count {@code data:} events sent before the fault, the role chunk
+ * included.
  */
 public final class Behaviour {
 

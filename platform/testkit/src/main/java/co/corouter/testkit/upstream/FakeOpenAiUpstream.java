@@ -170,7 +170,8 @@ public final class FakeOpenAiUpstream {
             return;
         }
         if (body == null) {
-            sendError(response, 400, "invalid_request_error", null, "We could not parse the JSON body of your request.");
+            sendError(response, 400, "invalid_request_error", null,
+                    "We could not parse the JSON body of your request.");
             return;
         }
         Behaviour behaviour = queued.poll();
@@ -217,7 +218,7 @@ public final class FakeOpenAiUpstream {
                     + "\"message\":{\"role\":\"assistant\",\"content\":\"The qu");
             return;
         }
-        JsonObject completion = envelope(body, "chat.completion");
+        JsonObject completion = envelope(nextId(), body, "chat.completion");
         if (!b.missingChoices) {
             completion.put("choices", new JsonArray().add(new JsonObject()
                     .put("index", 0)
@@ -238,20 +239,21 @@ public final class FakeOpenAiUpstream {
                 && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
         boolean usageField = usageChunk || (!b.omitUsage && b.usageOnFinishChunk);
         String nl = b.crlf ? "\r\n" : "\n";
+        String id = nextId();
 
         List<JsonObject> chunks = new ArrayList<>();
-        chunks.add(chunk(body, usageField, new JsonObject().put("role", "assistant").put("content", "")
+        chunks.add(chunk(id, body, usageField, new JsonObject().put("role", "assistant").put("content", "")
                 .putNull("refusal"), null));
         for (String piece : split(b.content, b.chunks)) {
-            chunks.add(chunk(body, usageField, new JsonObject().put("content", piece), null));
+            chunks.add(chunk(id, body, usageField, new JsonObject().put("content", piece), null));
         }
-        JsonObject finish = chunk(body, usageField, new JsonObject(), b.finishReason);
+        JsonObject finish = chunk(id, body, usageField, new JsonObject(), b.finishReason);
         if (!b.omitUsage && b.usageOnFinishChunk) {
             finish.put("usage", usage(body, b));
         }
         chunks.add(finish);
         if (usageChunk) {
-            chunks.add(envelope(body, "chat.completion.chunk").put("choices", new JsonArray())
+            chunks.add(envelope(id, body, "chat.completion.chunk").put("choices", new JsonArray())
                     .put("usage", usage(body, b)));
         }
         List<String> events = new ArrayList<>();
@@ -280,7 +282,7 @@ public final class FakeOpenAiUpstream {
                 ending = response::end;
             }
             case ERROR_EVENT -> {
-                JsonObject error = envelope(body, "chat.completion.chunk")
+                JsonObject error = envelope(id, body, "chat.completion.chunk")
                         .put("error", errorObject(502, errorType(b), errorCode(b), errorMessage(b)))
                         .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
                                 .put("delta", new JsonObject().put("content", "")).put("finish_reason", "error")));
@@ -335,8 +337,9 @@ public final class FakeOpenAiUpstream {
         return writes;
     }
 
-    private JsonObject chunk(JsonObject request, boolean usageField, JsonObject delta, String finishReason) {
-        JsonObject chunk = envelope(request, "chat.completion.chunk")
+    private static JsonObject chunk(String id, JsonObject request, boolean usageField, JsonObject delta,
+                                    String finishReason) {
+        JsonObject chunk = envelope(id, request, "chat.completion.chunk")
                 .put("choices", new JsonArray().add(new JsonObject()
                         .put("index", 0)
                         .put("delta", delta)
@@ -348,9 +351,13 @@ public final class FakeOpenAiUpstream {
         return chunk;
     }
 
-    private JsonObject envelope(JsonObject request, String object) {
+    private String nextId() {
+        return "chatcmpl-fake" + ids.incrementAndGet();
+    }
+
+    private static JsonObject envelope(String id, JsonObject request, String object) {
         return new JsonObject()
-                .put("id", "chatcmpl-fake" + ids.incrementAndGet())
+                .put("id", id)
                 .put("object", object)
                 .put("created", System.currentTimeMillis() / 1000)
                 .put("model", request.getValue("model") instanceof String m ? m : "fake-model")

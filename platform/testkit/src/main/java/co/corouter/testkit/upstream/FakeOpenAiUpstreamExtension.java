@@ -34,7 +34,8 @@ public final class FakeOpenAiUpstreamExtension
     /** The running fake. */
     public FakeOpenAiUpstream upstream() {
         if (upstream == null) {
-            throw new IllegalStateException("FakeOpenAiUpstreamExtension is not started; register it in a static field");
+            throw new IllegalStateException(
+                    "FakeOpenAiUpstreamExtension is not started; register it in a static field");
         }
         return upstream;
     }

@@ -47,6 +47,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
                         .setTcpNoDelay(true)
                         .setConnectTimeout(options.connectTimeoutMs())
                         .setSsl(options.ssl())
+                        .setForceSni(options.ssl() && !options.hostIsIpLiteral())
                         .setDefaultHost(options.host())
                         .setDefaultPort(options.port()))
                 .with(new PoolOptions().setHttp1MaxSize(options.maxConnections()))
@@ -154,7 +155,8 @@ final class OpenAiEndpoint implements ProviderEndpoint {
                 forward(relay.end(), relay, chat, sink, call);
             }
             if (!call.settled()) {
-                call.fail(new ProviderException(Kind.UPSTREAM_ERROR, status, "upstream ended the stream without [DONE]"));
+                call.fail(new ProviderException(Kind.UPSTREAM_ERROR, status,
+                        "upstream ended the stream without [DONE]"));
             }
         });
     }

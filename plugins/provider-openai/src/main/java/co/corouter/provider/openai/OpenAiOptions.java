@@ -79,6 +79,11 @@ public record OpenAiOptions(URI baseUrl, String apiKeyEnv, int connectTimeoutMs,
         return host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
     }
 
+    /** SNI must name a host, never an address. */
+    boolean hostIsIpLiteral() {
+        return host().indexOf(':') >= 0 || host().matches("[0-9.]+");
+    }
+
     int port() {
         return baseUrl.getPort() != -1 ? baseUrl.getPort() : ssl() ? 443 : 80;
     }

@@ -141,7 +141,7 @@ final class SseRelay {
                 commentLines++;
             } else if (startsWith(data, line, lineEnd, DATA)) {
                 dataLines++;
-                payloadStart = line + DATA.length + (line + DATA.length < lineEnd && data[line + DATA.length] == ' ' ? 1 : 0);
+                payloadStart = valueStart(data, line, lineEnd);
                 payloadEnd = lineEnd;
             } else {
                 otherLines++;
@@ -220,7 +220,7 @@ final class SseRelay {
         for (int line = start; line < end; ) {
             int lineEnd = lineEnd(data, line);
             if (startsWith(data, line, lineEnd, DATA)) {
-                int from = line + DATA.length + (line + DATA.length < lineEnd && data[line + DATA.length] == ' ' ? 1 : 0);
+                int from = valueStart(data, line, lineEnd);
                 if (joined.length() > 0) {
                     joined.appendByte((byte) '\n');
                 }
@@ -242,6 +242,12 @@ final class SseRelay {
             line = next;
         }
         return kept.appendByte((byte) '\n').getBytes();
+    }
+
+    /** Where the value of a {@code data:} line starts: after the colon and one optional space. */
+    private static int valueStart(byte[] data, int line, int lineEnd) {
+        int afterColon = line + DATA.length;
+        return afterColon < lineEnd && data[afterColon] == ' ' ? afterColon + 1 : afterColon;
     }
 
     /** Index of the first {@code \r} or {@code \n} at or after {@code from}, or -1. */

@@ -465,7 +465,8 @@ class OpenAiEndpointTest {
     // ---- helpers ----
 
     private ProviderEndpoint endpoint(JsonObject config) {
-        ProviderContext context = new ProviderContext(vertx, "test", name -> "FAKE_KEY".equals(name) ? "sk-test" : null);
+        ProviderContext context = new ProviderContext(vertx, "test",
+                name -> "FAKE_KEY".equals(name) ? "sk-test" : null);
         return new OpenAiProvider().create(context, config);
     }
 

@@ -63,7 +63,8 @@ class OpenAiOptionsTest {
             "{\"base_url\":\"http://h/v1\",\"headers\":[\"X-A\"]}        | headers",
             "{\"base_url\":\"http://h/v1\",\"headers\":{\"X-A\":1}}      | headers.X-A",
             "{\"base_url\":\"http://h/v1\",\"headers\":{\"Host\":\"x\"}} | headers.Host",
-            "{\"base_url\":\"http://h/v1\",\"api_key_env\":\"K\",\"headers\":{\"Authorization\":\"x\"}} | headers.Authorization",
+            "{\"base_url\":\"http://h/v1\",\"api_key_env\":\"K\",\"headers\":{\"Authorization\":\"x\"}}"
+                    + " | headers.Authorization",
     })
     void rejectsInvalidConfigurationNamingTheField(String config, String field) {
         assertThatThrownBy(() -> OpenAiOptions.parse(new JsonObject(config)))

@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class SseRelayTest {
 
-    private static final String DELTA = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi \\\"you\\\" é\"},"
+    private static final String DELTA = "data: {\"choices\":[{\"index\":0,"
+            + "\"delta\":{\"content\":\"Hi \\\"you\\\" é\"},"
             + "\"finish_reason\":null}],\"usage\":null}\n\n";
 
     @Test
@@ -55,7 +56,9 @@ class SseRelayTest {
     void failsOnANonJsonDataLineAfterForwardingTheEventsBeforeIt() {
         SseRelay relay = new SseRelay();
 
-        Buffer out = relay.accept(Buffer.buffer(DELTA + "data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n" + DELTA));
+        String truncated = "data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n";
+
+        Buffer out = relay.accept(Buffer.buffer(DELTA + truncated + DELTA));
 
         assertThat(out).hasToString(DELTA);
         assertThat(relay.failure().kind()).isEqualTo(Kind.BAD_RESPONSE);

@@ -1,0 +1,323 @@
+package co.corouter.server.it;
+
+import co.corouter.server.Corouter;
+import co.corouter.server.accounts.ApiKeys;
+import co.corouter.server.common.Money;
+import co.corouter.server.config.Secrets;
+import co.corouter.server.config.ServerOptions;
+import co.corouter.server.routing.ModelCatalog;
+import co.corouter.server.storage.Database;
+import co.corouter.testkit.upstream.FakeOpenAiUpstream;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real corouter node for a test class: real PostgreSQL (one embedded server per test JVM, shared; tests isolate
+ * themselves by creating their own accounts), plugins loaded by PF4J from the built plugin jars, and optionally a
+ * fake OpenAI-compatible upstream wired in as provider {@code fake} serving model {@code fake/model}.
+ *
+ * <pre>
+ * {@literal @}RegisterExtension
+ * static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().build();
+ * </pre>
+ */
+public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
+
+    public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    public static final String FAKE_MODEL = "fake/model";
+    public static final String MOCK_MODEL = "corouter/mock-small";
+
+    private static Database database;
+
+    private final Builder builder;
+    private Vertx vertx;
+    private Vertx upstreamVertx;
+    private FakeOpenAiUpstream upstream;
+    private Corouter node;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private CorouterNode(Builder builder) {
+        this.builder = builder;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configures a node before it starts. */
+    public static final class Builder {
+        private boolean fakeUpstream;
+        private final JsonObject overrides = new JsonObject();
+        private final JsonArray extraModels = new JsonArray();
+        private Path pluginsDir = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
+        private Consumer<JsonObject> mockConfig = c -> { };
+
+        public Builder withFakeUpstream() {
+            fakeUpstream = true;
+            return this;
+        }
+
+        /** Sets {@code section.key} in corouter.yaml terms, e.g. {@code set("http", "body_limit_bytes", 2048)}. */
+        public Builder set(String section, String key, Object value) {
+            JsonObject s = overrides.getJsonObject(section);
+            if (s == null) {
+                s = new JsonObject();
+                overrides.put(section, s);
+            }
+            s.put(key, value);
+            return this;
+        }
+
+        public Builder mockProvider(Consumer<JsonObject> config) {
+            this.mockConfig = config;
+            return this;
+        }
+
+        /** Adds a catalog entry (models.yaml shape). */
+        public Builder model(JsonObject model) {
+            extraModels.add(model);
+            return this;
+        }
+
+        public Builder pluginsDir(Path dir) {
+            this.pluginsDir = dir;
+            return this;
+        }
+
+        public CorouterNode build() {
+            return new CorouterNode(this);
+        }
+    }
+
+    /** An account with a key, created through the operator API. */
+    public record Account(long id, String key, long keyId) {
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        Database db = sharedDatabase();
+        vertx = Vertx.vertx();
+        JsonObject providers = new JsonObject();
+        JsonObject mock = new JsonObject().put("latency_ms", 0).put("chunk_count", 4).put("chunk_interval_ms", 0)
+                .put("completion_tokens", 16);
+        builder.mockConfig.accept(mock);
+        providers.put("mock", new JsonObject().put("type", "mock").put("config", mock));
+        if (builder.fakeUpstream) {
+            upstreamVertx = Vertx.vertx();
+            upstream = await(new FakeOpenAiUpstream().requireApiKey("sk-upstream-test").start(upstreamVertx));
+            providers.put("fake", new JsonObject().put("type", "openai").put("config", new JsonObject()
+                    .put("base_url", upstream.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
+        }
+        JsonObject root = new JsonObject()
+                .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000))
+                .put("admin", new JsonObject().put("token_env", "TEST_ADMIN_TOKEN"))
+                .put("billing", new JsonObject().put("lease_slice_usd", "1.00").put("lease_ttl_seconds", 30))
+                .put("metering", new JsonObject().put("batch_size", 500).put("flush_interval_ms", 20))
+                .put("providers", providers);
+        builder.overrides.forEach(entry -> root.getJsonObject(entry.getKey(), new JsonObject())
+                .mergeIn((JsonObject) entry.getValue()));
+        builder.overrides.fieldNames().forEach(name -> {
+            if (!root.containsKey(name)) {
+                root.put(name, builder.overrides.getJsonObject(name));
+            }
+        });
+        root.put("plugins", new JsonObject().put("dir", builder.pluginsDir.toAbsolutePath().toString()));
+        Map<String, String> env = new HashMap<>();
+        env.put("TEST_ADMIN_TOKEN", ADMIN_TOKEN);
+        env.put("FAKE_UPSTREAM_KEY", "sk-upstream-test");
+        Secrets secrets = new Secrets(env);
+        Path conf = Files.createTempDirectory("corouter-conf");
+        ServerOptions options = ServerOptions.parse(conf, root, secrets);
+        node = await(Corouter.start(vertx, options, catalog(), db, secrets));
+    }
+
+    private ModelCatalog catalog() {
+        JsonObject models = ConfigFiles.models();
+        JsonArray list = models.getJsonArray("models");
+        if (builder.fakeUpstream) {
+            list.add(new JsonObject().put("id", FAKE_MODEL).put("name", "Fake upstream model").put("provider", "fake")
+                    .put("upstream_model", "gpt-fake").put("context_length", 8192).put("max_output_tokens", 1024)
+                    .put("pricing", new JsonObject().put("prompt_per_million", "2.00")
+                            .put("completion_per_million", "10.00"))
+                    .put("supported_parameters", new JsonArray().add("max_tokens").add("stream")));
+        }
+        builder.extraModels.forEach(list::add);
+        return ModelCatalog.fromJson(models, "test catalog");
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        if (node != null) {
+            await(node.stop());
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        if (upstreamVertx != null) {
+            upstreamVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static synchronized Database sharedDatabase() throws Exception {
+        if (database == null) {
+            Path dir = Files.createTempDirectory("corouter-test-pg");
+            database = Database.embedded(dir);
+            Database db = database;
+            Runtime.getRuntime().addShutdownHook(new Thread(db::close, "test-postgres-stop"));
+        }
+        return database;
+    }
+
+    public static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("awaiting a future failed: " + e, e);
+        }
+    }
+
+    public Corouter node() {
+        return node;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public FakeOpenAiUpstream upstream() {
+        return upstream;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + node.port() + "/v1";
+    }
+
+    public int port() {
+        return node.port();
+    }
+
+    /** Creates an account holding {@code usd} of credit and a key for it, through {@code /admin}. */
+    public Account newAccount(String usd) {
+        JsonObject account = new JsonObject(admin("POST", "/admin/accounts",
+                new JsonObject().put("name", "test-" + System.nanoTime()), 201));
+        long id = account.getLong("id");
+        if (Money.parseUsd(usd, "credit") > 0) {
+            admin("POST", "/admin/accounts/" + id + "/credits",
+                    new JsonObject().put("amount_usd", usd).put("reason", "test credit"), 201);
+        }
+        JsonObject key = new JsonObject(admin("POST", "/admin/accounts/" + id + "/keys",
+                new JsonObject().put("label", "test"), 201));
+        String secret = key.getString("key");
+        if (!ApiKeys.wellFormed(secret)) {
+            throw new IllegalStateException("the admin API returned a malformed key");
+        }
+        return new Account(id, secret, key.getLong("id"));
+    }
+
+    /** Calls the operator API and returns the body; fails the test when the status differs. */
+    public String admin(String method, String path, JsonObject body, int expectedStatus) {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body.encode())));
+        if (response.statusCode() != expectedStatus) {
+            throw new AssertionError("admin " + method + " " + path + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        return response.body();
+    }
+
+    /** POSTs a chat completion with the key and returns status, headers and body. */
+    public HttpResponse<String> chat(String key, JsonObject body) {
+        return chat(key, body.encode());
+    }
+
+    public HttpResponse<String> chat(String key, String rawBody) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(rawBody));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return send(request);
+    }
+
+    public HttpResponse<String> get(String path, String key) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path)).GET();
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key);
+        }
+        return send(request);
+    }
+
+    public HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new IllegalStateException("HTTP call failed: " + e, e);
+        }
+    }
+
+    /** Waits until every usage row sent so far is written (rows and their ledger charges). */
+    public void flushUsage() {
+        await(node.flushUsage());
+    }
+
+    public RowSet<Row> sql(String sql, Object... params) {
+        return await(node.pool().preparedQuery(sql).execute(Tuple.from(params)));
+    }
+
+    public long balance(long accountId) {
+        return sql("SELECT balance FROM wallets WHERE account_id = $1", accountId).iterator().next().getLong(0);
+    }
+
+    /** Σ of the account's ledger entries: the balance as the fold of its history. */
+    public long ledgerBalance(long accountId) {
+        return sql("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries WHERE account_id = $1", accountId)
+                .iterator().next().getLong(0);
+    }
+
+    /** The ledger debit recorded for one generation, or 0. */
+    public long chargeFor(String generationId) {
+        RowSet<Row> rows = sql("""
+                SELECT -e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id
+                WHERE t.idempotency_key = $1 AND e.book = 'customer'""", "charge:" + generationId);
+        return rows.size() == 0 ? 0 : rows.iterator().next().getLong(0);
+    }
+
+    /** True when every ledger transaction sums to zero and wallets equal the fold of their entries. */
+    public void assertLedgerBalances() {
+        long unbalanced = sql("""
+                SELECT count(*) FROM (SELECT txn_id FROM ledger_entries GROUP BY txn_id HAVING sum(amount) <> 0) t""")
+                .iterator().next().getLong(0);
+        long drifted = sql("""
+                SELECT count(*) FROM wallets w
+                WHERE w.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = w.account_id)""")
+                .iterator().next().getLong(0);
+        long total = sql("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries").iterator().next().getLong(0);
+        if (unbalanced != 0 || drifted != 0 || total != 0) {
+            throw new AssertionError("ledger does not balance: " + unbalanced + " unbalanced transactions, " + drifted
+                    + " wallets differ from their entries, global sum " + total);
+        }
+    }
+}
