@@ -53,7 +53,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     private Vertx upstreamVertx;
     private FakeOpenAiUpstream upstream;
     private Corouter node;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private CorouterNode(Builder builder) {
         this.builder = builder;

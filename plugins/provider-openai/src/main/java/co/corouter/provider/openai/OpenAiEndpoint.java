@@ -13,7 +13,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -22,6 +21,8 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+
+import java.util.function.Function;
 
 /**
  * One {@code openai} provider instance: {@code POST {base_url}/chat/completions} over a single keep-alive
@@ -176,7 +177,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     }
 
     private static void failAfterBody(HttpClientResponse response, UpstreamCall<StreamOutcome> call,
-                                      java.util.function.Function<Buffer, ProviderException> failure) {
+                                      Function<Buffer, ProviderException> failure) {
         response.body().onComplete(body -> {
             call.exchangeEnded();
             call.fail(failure.apply(body.succeeded() ? body.result() : null));

@@ -1,5 +1,8 @@
 package co.corouter.provider.openai;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
 /**
  * One allocation-free pass over an SSE {@code data:} payload, so ordinary content deltas are never parsed.
  * It checks that the payload is shaped like one JSON object (balanced brackets, terminated strings, only
@@ -128,7 +131,7 @@ final class PayloadScanner {
 
     private static boolean matchesAny(byte[][] keys, byte[] data, int start, int end) {
         for (byte[] key : keys) {
-            if (key.length == end - start && java.util.Arrays.equals(key, 0, key.length, data, start, end)) {
+            if (key.length == end - start && Arrays.equals(key, 0, key.length, data, start, end)) {
                 return true;
             }
         }
@@ -136,6 +139,6 @@ final class PayloadScanner {
     }
 
     private static byte[] bytes(String key) {
-        return key.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return key.getBytes(StandardCharsets.US_ASCII);
     }
 }
