@@ -7,6 +7,7 @@ import co.corouter.server.accounts.KeyAuthenticator;
 import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingVerticle;
 import co.corouter.server.billing.LedgerRepository;
+import co.corouter.server.common.JsonSetup;
 import co.corouter.server.common.LocalCodec;
 import co.corouter.server.config.Secrets;
 import co.corouter.server.config.ServerOptions;
@@ -70,6 +71,7 @@ public final class Corouter {
     /** Starts a node on {@code vertx} against an open {@code database}. */
     public static Future<Corouter> start(Vertx vertx, ServerOptions options, ModelCatalog catalog, Database database,
             Secrets secrets) {
+        JsonSetup.plainDecimals();
         String nodeId = "node-" + UUID.randomUUID();
         PluginHost plugins = new PluginHost(options.pluginsDir());
         LocalCodec.register(vertx.eventBus(), BillingContract.Reserve.class, BillingContract.Reservation.class,

@@ -1,5 +1,6 @@
 package co.corouter.server.config;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vertx.core.json.JsonObject;
@@ -32,8 +33,15 @@ public final class ConfigLoader {
     @SuppressWarnings("unchecked")
     public static JsonObject readYaml(Path file) {
         try {
-            Map<String, Object> map = new ObjectMapper(new YAMLFactory()).readValue(Files.readAllBytes(file), Map.class);
-            return map == null ? new JsonObject() : new JsonObject(map);
+            ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+            JsonNode tree = mapper.readTree(Files.readAllBytes(file));
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return new JsonObject();
+            }
+            if (!tree.isObject()) {
+                throw new IllegalStateException("configuration file " + file + " must hold a mapping at the top");
+            }
+            return new JsonObject(mapper.convertValue(tree, Map.class));
         } catch (IOException e) {
             throw new IllegalStateException("cannot read configuration file " + file + ": " + e.getMessage(), e);
         }

@@ -48,19 +48,21 @@ public record ServerOptions(
         String password = secrets.resolve(db.string("password_env", "COROUTER_DB_PASSWORD"));
         String passwordFile = db.string("password_file", "");
         if (password == null && !passwordFile.isBlank()) {
-            password = Secrets.readFile(Path.of(passwordFile), "database.password_file");
+            password = Secrets.readFile(base.resolve(passwordFile), "database.password_file");
         }
         DatabaseOptions databaseOptions = new DatabaseOptions(url.isBlank() ? null : url, password,
                 db.intValue("pool_size", 8, 1, 256));
 
         Settings admin = Settings.of(root, "admin");
-        String adminToken = secrets.resolve(admin.string("token_env", "COROUTER_ADMIN_TOKEN"));
+        String tokenEnv = admin.string("token_env", "COROUTER_ADMIN_TOKEN");
+        String adminToken = secrets.resolve(tokenEnv);
         String tokenFile = admin.string("token_file", "");
         if (adminToken == null && !tokenFile.isBlank()) {
             adminToken = Secrets.readFile(base.resolve(tokenFile), "admin.token_file");
         }
         if (adminToken != null && adminToken.length() < 16) {
-            throw new IllegalArgumentException("the admin token must be at least 16 characters long");
+            throw new IllegalArgumentException("the admin token (" + tokenEnv + " or admin.token_file) must be at least "
+                    + "16 characters long");
         }
 
         Settings plugins = Settings.of(root, "plugins");

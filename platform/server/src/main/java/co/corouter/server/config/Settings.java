@@ -48,8 +48,9 @@ public final class Settings {
         }
         long parsed;
         try {
-            parsed = value instanceof Number n ? n.longValue() : Long.parseLong(value.toString().trim());
-        } catch (NumberFormatException e) {
+            parsed = value instanceof Integer || value instanceof Long ? ((Number) value).longValue()
+                    : new java.math.BigDecimal(value.toString().trim()).longValueExact();
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new IllegalArgumentException("configuration " + path + "." + key + " must be an integer, was '" + value + "'");
         }
         if (parsed < min || parsed > max) {

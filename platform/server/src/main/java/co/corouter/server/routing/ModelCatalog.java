@@ -119,7 +119,7 @@ public final class ModelCatalog {
 
     private static int positive(JsonObject entry, String key, String where) {
         Object value = entry.getValue(key);
-        if (!(value instanceof Number number) || number.intValue() <= 0) {
+        if (!(value instanceof Integer number) || number <= 0) {
             throw new IllegalArgumentException(where + "." + key + " must be a positive integer");
         }
         return number.intValue();

@@ -48,10 +48,14 @@ public final class PluginHost {
         DefaultPluginManager pm = new DefaultPluginManager(directory);
         pm.setSystemVersion(PluginApi.VERSION);
         manager = pm;
-        try {
-            pm.loadPlugins();
-        } catch (RuntimeException e) {
-            log.error("loading plugins from {} failed: {}", directory, e.toString());
+        for (Path candidate : candidates()) {
+            try {
+                pm.loadPlugin(candidate);
+            } catch (RuntimeException | LinkageError e) {
+                String error = "not a loadable plugin: " + e.getMessage();
+                log.error("plugin file {} refused: {}", candidate.getFileName(), error);
+                statuses.add(new PluginStatus(candidate.getFileName().toString(), null, "FAILED", null, error));
+            }
         }
         for (PluginWrapper plugin : pm.getPlugins()) {
             String requires = plugin.getDescriptor().getRequires();
@@ -59,6 +63,15 @@ public final class PluginHost {
                 String error = "requires plugin-api " + requires + " but this host implements " + PluginApi.VERSION;
                 fail(pm, plugin, error);
                 continue;
+            }
+            String pluginClass = plugin.getDescriptor().getPluginClass();
+            if (pluginClass != null && !pluginClass.isBlank() && !pluginClass.equals(org.pf4j.Plugin.class.getName())) {
+                try {
+                    Class.forName(pluginClass, false, plugin.getPluginClassLoader());
+                } catch (ClassNotFoundException | LinkageError e) {
+                    fail(pm, plugin, "its Plugin-Class " + pluginClass + " cannot be loaded: " + e);
+                    continue;
+                }
             }
             try {
                 PluginState state = pm.startPlugin(plugin.getPluginId());
@@ -109,6 +122,20 @@ public final class PluginHost {
             pm.unloadPlugin(plugin.getPluginId());
         } catch (RuntimeException e) {
             log.warn("plugin {} could not be unloaded cleanly: {}", plugin.getPluginId(), e.toString());
+        }
+    }
+
+    /** Plugin jars, zips and unpacked plugin directories, in a stable order. */
+    private List<Path> candidates() {
+        try (var entries = Files.list(directory)) {
+            return entries.filter(path -> Files.isDirectory(path) || path.toString().endsWith(".jar")
+                            || path.toString().endsWith(".zip"))
+                    .filter(path -> !path.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .toList();
+        } catch (java.io.IOException e) {
+            log.error("cannot list the plugins directory {}: {}", directory, e.toString());
+            return List.of();
         }
     }
 
