@@ -14,6 +14,9 @@ import org.pf4j.ExtensionPoint;
  * <p>Threading: {@link #create} is called on a worker thread at start-up; it may do blocking set-up
  * (reading files) but must not start network calls. Invalid configuration must fail with an
  * {@link IllegalArgumentException} whose message names the offending field; never return {@code null}.
+ *
+ * <p>A plugin describes its configuration with a JSON schema at {@code META-INF/corouter/config.schema.json} in its
+ * jar, which the console renders as a form.
  */
 public interface ModelProvider extends ExtensionPoint {
 

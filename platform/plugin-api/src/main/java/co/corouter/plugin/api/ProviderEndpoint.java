@@ -17,7 +17,12 @@ import io.vertx.core.Future;
  * prompt or response text into an exception message.
  *
  * <p><b>Cancellation.</b> {@link ChatRequest#cancelled()} completes when the client has gone away; stop
- * the upstream call then (reset the request) so the upstream stops generating and billing.
+ * the upstream call then (reset the request) so the upstream stops generating and billing, write nothing more,
+ * and complete the returned future promptly (failing it is fine: the host knows it cancelled).
+ *
+ * <p><b>Time.</b> The provider enforces {@link ChatRequest#timeoutMillis()} and fails with
+ * {@link ProviderException.Kind#TIMEOUT}; the host keeps its own guard a little later, which cancels the request
+ * and answers 504 if the provider never completes.
  */
 public interface ProviderEndpoint {
 
@@ -29,7 +34,8 @@ public interface ProviderEndpoint {
      * {@code sink} as the upstream delivers them; write what one upstream read delivered with one
      * {@link ChunkSink#write} call. Do <i>not</i> write {@code data: [DONE]} and do not write the
      * usage-only chunk: report usage in the returned {@link StreamOutcome} and the host writes the final
-     * usage chunk (with cost) and {@code [DONE]} itself. Respect back-pressure
+     * usage chunk (with cost) and {@code [DONE]} itself. A chunk that carries choices and also a {@code usage} is
+     * forwarded with its {@code usage} removed, so the client sees usage exactly once. Respect back-pressure
      * ({@link ChunkSink#writeQueueFull()} / {@link ChunkSink#drainHandler}).
      *
      * <p>The future completes after the last event was written; it fails with {@link ProviderException}
