@@ -168,20 +168,28 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
 
         void fail(Throwable failure) {
             Errors.ApiError error = Errors.classify(failure, id);
+            // what reached the client before the failure is billed: hanging up early must not make an answer free
+            Usage delivered = failure instanceof ProviderException provider && sink != null && sink.started()
+                    ? provider.usage() : null;
             if (cancelled.future().isComplete() && response.closed()) {
-                finish(499, "client_closed", null, null);
+                finish(499, "client_closed", delivered, null);
                 return;
             }
+            boolean streaming = sink != null && sink.started();
+            long charged = 0;
             if (reserved >= 0 || (chat != null && principal != null)) {
-                finish(error.code(), error.kind(), null, null);
+                charged = finish(error.code(), error.kind(), delivered, streaming ? "error" : null);
             }
-            if (sink != null && sink.started()) {
+            if (streaming) {
                 if (!response.closed() && !response.ended()) {
                     JsonObject event = new JsonObject().put("id", id).put("object", "chat.completion.chunk")
                             .put("created", createdMillis / 1000).put("model", chat.model().id())
                             .put("error", error.body().getJsonObject("error"))
                             .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
                                     .put("delta", new JsonObject()).put("finish_reason", "error")));
+                    if (delivered != null) {
+                        event.put("usage", usageJson(delivered, charged));
+                    }
                     response.end(Buffer.buffer("data: ").appendBuffer(event.toBuffer()).appendString("\n\n")
                             .appendBuffer(DONE));
                 }

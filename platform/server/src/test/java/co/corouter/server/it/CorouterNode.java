@@ -284,6 +284,25 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         await(node.flushUsage());
     }
 
+    /**
+     * The usage row of a generation, waiting (flush, then a short timer, bounded at 10 s) for requests whose
+     * ending the client cannot observe, such as a client that hung up.
+     */
+    public Row awaitGeneration(String generationId) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            flushUsage();
+            RowSet<Row> rows = sql("SELECT * FROM generations WHERE id = $1", generationId);
+            if (rows.size() == 1) {
+                return rows.iterator().next();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no usage row for " + generationId + " within 10 s");
+            }
+            await(vertx.timer(20));
+        }
+    }
+
     public RowSet<Row> sql(String sql, Object... params) {
         return await(node.pool().preparedQuery(sql).execute(Tuple.from(params)));
     }

@@ -170,7 +170,7 @@ class OpenAiUpstreamTest {
     }
 
     @Test
-    void aConnectionResetMidStreamEndsTheStreamWithAnErrorEvent() {
+    void aConnectionResetMidStreamEndsTheStreamWithAnErrorEventAndBillsOnlyWhatWasDelivered() {
         NODE.upstream().behave(Behaviour.normal().chunks(10).intervalMs(2).resetAfter(3));
         HttpResponse<String> response = NODE.chat(account.key(), request(true));
 
@@ -180,20 +180,74 @@ class OpenAiUpstreamTest {
         assertThat(last.getJsonObject("error").getInteger("code")).isEqualTo(502);
         assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("error");
         assertThat(events.size()).isGreaterThanOrEqualTo(3);
-        assertThat(generation(id(response)).getInteger("status")).isEqualTo(502);
-        assertNothingCharged(id(response));
+        Row row = generation(id(response));
+        assertThat(row.getInteger("status")).isEqualTo(502);
+        assertThat(row.getBoolean("usage_estimated")).isTrue();
+        assertDeliveredOutputIsBilled(row, last, id(response));
     }
 
     @Test
-    void aMalformedChunkEndsTheStreamWithAnErrorEvent() {
+    void aMalformedChunkEndsTheStreamWithAnErrorEventAndBillsOnlyWhatWasDelivered() {
         NODE.upstream().behave(Behaviour.normal().chunks(6).malformedChunkAfter(2));
         HttpResponse<String> response = NODE.chat(account.key(), request(true));
 
         assertThat(response.statusCode()).isEqualTo(200);
         List<JsonObject> events = events(response);
-        assertThat(events.get(events.size() - 1).getJsonObject("error").getInteger("code")).isEqualTo(502);
-        assertThat(generation(id(response)).getString("error_code")).isEqualTo("upstream_malformed");
-        assertNothingCharged(id(response));
+        JsonObject last = events.get(events.size() - 1);
+        assertThat(last.getJsonObject("error").getInteger("code")).isEqualTo(502);
+        Row row = generation(id(response));
+        assertThat(row.getString("error_code")).isEqualTo("upstream_malformed");
+        assertDeliveredOutputIsBilled(row, last, id(response));
+    }
+
+    /** The delivered part is charged (never the whole reservation), and the error event says what it cost. */
+    void assertDeliveredOutputIsBilled(Row row, JsonObject errorEvent, String generationId) {
+        long cost = row.getLong("cost");
+        assertThat(row.getInteger("completion_tokens")).isPositive().isLessThan(50);
+        assertThat(cost).isPositive().isEqualTo(costOf(row.getInteger("prompt_tokens"), row.getInteger("completion_tokens")));
+        assertThat(NODE.chargeFor(generationId)).isEqualTo(cost);
+        assertThat(new BigDecimal(errorEvent.getJsonObject("usage").getValue("cost").toString()))
+                .isEqualByComparingTo(Money.toUsd(cost));
+        assertThat(NODE.balance(account.id())).isEqualTo(Money.NANOS_PER_USD - cost);
+        NODE.assertLedgerBalances();
+    }
+
+    @Test
+    void aClientThatHangsUpMidStreamStopsTheUpstreamAndPaysForWhatItReceived() throws Exception {
+        NODE.upstream().behave(Behaviour.normal().chunks(40).intervalMs(25));
+        String body = request(true).encode();
+        String generationId;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", NODE.port())) {
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Authorization: Bearer " + account.key() + "\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\n\r\n"
+                    + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+            String line;
+            String header = null;
+            int contentEvents = 0;
+            while ((line = reader.readLine()) != null && contentEvents < 5) {
+                if (line.regionMatches(true, 0, "X-Generation-Id:", 0, 16)) {
+                    header = line.substring(16).trim();
+                }
+                if (line.startsWith("data: ") && line.contains("\"content\"")) {
+                    contentEvents++;
+                }
+            }
+            generationId = header;
+        }
+        assertThat(generationId).isNotNull();
+        var upstreamRequest = NODE.upstream().lastRequest();
+        CorouterNode.await(upstreamRequest.connectionClosed());
+
+        Row row = NODE.awaitGeneration(generationId);
+        assertThat(row.getInteger("status")).isEqualTo(499);
+        assertThat(row.getBoolean("cancelled")).isTrue();
+        assertThat(row.getInteger("completion_tokens")).isPositive().isLessThan(50);
+        assertThat(row.getLong("cost")).isPositive().isEqualTo(NODE.chargeFor(generationId));
+        assertThat(NODE.upstream().requestCount()).isEqualTo(1);
+        NODE.assertLedgerBalances();
     }
 
     @Test

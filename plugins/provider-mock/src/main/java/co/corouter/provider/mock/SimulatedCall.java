@@ -83,8 +83,15 @@ abstract class SimulatedCall<T> {
 
     protected final void fail(Throwable failure) {
         if (finish()) {
-            result.fail(failure);
+            co.corouter.plugin.api.Usage delivered = deliveredUsage();
+            result.fail(delivered != null && failure instanceof ProviderException error
+                    ? error.withUsage(delivered) : failure);
         }
+    }
+
+    /** Usage of the output already written when the call fails, or null when nothing was written. */
+    protected co.corouter.plugin.api.Usage deliveredUsage() {
+        return null;
     }
 
     protected static ProviderException upstreamError() {

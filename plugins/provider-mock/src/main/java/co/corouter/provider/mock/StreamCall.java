@@ -42,6 +42,16 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
     }
 
     @Override
+    protected Usage deliveredUsage() {
+        int deltas = answer.deltas().length;
+        if (next == 0 || deltas == 0) {
+            return null;
+        }
+        int tokens = (int) (((long) answer.completionTokens() * next + deltas - 1) / deltas);
+        return new Usage(answer.promptTokens(), Math.min(tokens, answer.completionTokens()), 0, 0, true);
+    }
+
+    @Override
     protected void step() {
         if (behaviour == MockBehaviour.FAIL_BEFORE_OUTPUT) {
             fail(upstreamError());

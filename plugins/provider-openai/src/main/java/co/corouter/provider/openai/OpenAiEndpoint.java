@@ -166,6 +166,8 @@ final class OpenAiEndpoint implements ProviderEndpoint {
                                 UpstreamCall<StreamOutcome> call) {
         if (events.length() > 0) {
             sink.write(events);
+            call.deliveredUsage(() -> relay.reportedUsage() != null
+                    ? relay.reportedUsage() : Usages.estimated(chat.body(), relay.textChars()));
         }
         if (relay.failure() != null) {
             call.fail(relay.failure());

@@ -3,10 +3,12 @@ package co.corouter.provider.openai;
 import co.corouter.plugin.api.ChatRequest;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
+import co.corouter.plugin.api.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientRequest;
+import java.util.function.Supplier;
 
 /**
  * The life of one upstream exchange: its outcome, the whole-request timer and the client's cancellation.
@@ -23,6 +25,7 @@ final class UpstreamCall<T> {
     private final long timer;
     private volatile HttpClientRequest request;
     private volatile boolean exchangeEnded;
+    private volatile Supplier<Usage> delivered;
 
     UpstreamCall(Vertx vertx, ChatRequest chat) {
         this.vertx = vertx;
@@ -59,9 +62,18 @@ final class UpstreamCall<T> {
         outcome.tryComplete(value);
     }
 
+    /** From now on a failure carries the usage of what was already delivered (a stream that started). */
+    void deliveredUsage(Supplier<Usage> usage) {
+        delivered = usage;
+    }
+
     /** Settles with a failure (if not settled yet) and stops the exchange. */
     void fail(Throwable failure) {
-        outcome.tryFail(UpstreamErrors.ofConnection(failure));
+        if (!settled()) {
+            ProviderException error = UpstreamErrors.ofConnection(failure);
+            Supplier<Usage> usage = delivered;
+            outcome.tryFail(usage == null ? error : error.withUsage(usage.get()));
+        }
         reset();
     }
 
