@@ -40,7 +40,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
 
     private static final Logger log = LoggerFactory.getLogger(ChatCompletionsHandler.class);
     private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
-    private static final long GUARD_MILLIS = 2_000;
+    static final long GUARD_MILLIS = 2_000;
 
     private final Vertx vertx;
     private final EventBus bus;

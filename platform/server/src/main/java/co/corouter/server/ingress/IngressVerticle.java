@@ -8,6 +8,7 @@ import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.config.ServerOptions;
 import co.corouter.server.metering.UsageRepository;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
@@ -16,6 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,9 @@ public final class IngressVerticle extends VerticleBase {
 
     private final Dependencies deps;
     private HttpServer server;
+    /** Requests whose response has not ended yet; confined to this verticle's event loop. */
+    private int inFlight;
+    private Promise<Void> drained;
     private MessageConsumer<AccountsContract.KeyRevoked> revocations;
 
     public IngressVerticle(Dependencies deps) {
@@ -54,6 +59,7 @@ public final class IngressVerticle extends VerticleBase {
         revocations = vertx.eventBus().consumer(AccountsContract.KEY_REVOKED,
                 message -> deps.keys().invalidate(message.body().keyHashHex()));
         Router web = Router.router(vertx);
+        web.route().handler(this::track);
         ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), deps.router(),
                 deps.http().upstreamTimeoutMillis());
         AccountApi account = new AccountApi(deps.keys(), deps.ledger(), deps.usage(), deps.router().catalog());
@@ -101,9 +107,34 @@ public final class IngressVerticle extends VerticleBase {
         return Future.all(revocations.completion(), server.listen());
     }
 
+    /**
+     * Graceful stop: no new connections; requests in flight finish (bounded by the upstream timeout and the
+     * handler's guard). Once none is left, idle keep-alive connections are closed rather than waited for.
+     */
     @Override
     public Future<?> stop() {
-        return server == null ? Future.succeededFuture() : server.shutdown();
+        if (server == null) {
+            return Future.succeededFuture();
+        }
+        drained = Promise.promise();
+        if (inFlight == 0) {
+            drained.complete();
+        }
+        long bound = deps.http().upstreamTimeoutMillis() + ChatCompletionsHandler.GUARD_MILLIS + 1_000;
+        Future<Void> graceful = server.shutdown(bound, TimeUnit.MILLISECONDS);
+        Future<Void> idle = drained.future().compose(v -> server.close());
+        return Future.any(graceful, idle);
+    }
+
+    private void track(RoutingContext ctx) {
+        inFlight++;
+        ctx.addEndHandler(ended -> {
+            inFlight--;
+            if (inFlight == 0 && drained != null) {
+                drained.tryComplete();
+            }
+        });
+        ctx.next();
     }
 
     /** The port actually bound (useful with port 0). */

@@ -120,6 +120,9 @@ class GracefulStopTest {
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         await(stopped);
         long stopMillis = (System.nanoTime() - stopRequestedNanos) / 1_000_000;
+        // in-flight requests end within the upstream timeout (3 s) plus the guard; idle keep-alive connections
+        // must not hold the stop for Vert.x's 30 s default drain
+        assertThat(stopMillis).as("stop took %d ms", stopMillis).isLessThan(10_000);
 
         Map<String, Integer> outcomes = new TreeMap<>();
         Map<String, BigDecimal> answered = new HashMap<>();
@@ -129,8 +132,7 @@ class GracefulStopTest {
             if (outcome.failure() != null) {
                 Throwable cause = outcome.failure() instanceof CompletionException wrapped && wrapped.getCause() != null
                         ? wrapped.getCause() : outcome.failure();
-                outcomes.merge(cause.getClass().getSimpleName() + ": " + cause.getMessage() + " after "
-                        + (outcome.settledNanos() - stopRequestedNanos) / 1_000_000 + "ms", 1, Integer::sum);
+                outcomes.merge(cause.getClass().getSimpleName() + ": " + cause.getMessage(), 1, Integer::sum);
                 continue;
             }
             HttpResponse<String> response = outcome.response();
