@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -48,7 +48,8 @@ public final class FakeOpenAiUpstream {
     private final AtomicReference<Behaviour> defaultBehaviour = new AtomicReference<>(Behaviour.normal());
     private final Queue<Behaviour> queued = new ConcurrentLinkedQueue<>();
     private final AtomicReference<String> apiKey = new AtomicReference<>();
-    private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedDeque<RecordedRequest> requests = new ConcurrentLinkedDeque<>();
+    private volatile boolean recording = true;
     private final AtomicInteger requestCount = new AtomicInteger();
     private final AtomicInteger connectionsOpened = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
@@ -122,11 +123,17 @@ public final class FakeOpenAiUpstream {
 
     /** The most recent request. */
     public RecordedRequest lastRequest() {
-        List<RecordedRequest> all = requests();
-        if (all.isEmpty()) {
+        RecordedRequest last = requests.peekLast();
+        if (last == null) {
             throw new IllegalStateException("the fake upstream received no request");
         }
-        return all.get(all.size() - 1);
+        return last;
+    }
+
+    /** Keeps (default) or stops keeping each request; counting goes on. Benchmarks turn it off. */
+    public FakeOpenAiUpstream recordRequests(boolean keep) {
+        recording = keep;
+        return this;
     }
 
     /** TCP connections accepted so far; with a keep-alive client, fewer than {@link #requestCount()}. */
@@ -154,8 +161,10 @@ public final class FakeOpenAiUpstream {
 
     private void serve(HttpServerRequest request, Buffer raw, Promise<Void> closed) {
         JsonObject body = parseObject(raw);
-        requests.add(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
-                raw.toString(), body, closed));
+        if (recording) {
+            requests.add(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
+                    raw.toString(), body, closed));
+        }
         requestCount.incrementAndGet();
 
         HttpServerResponse response = request.response();
@@ -488,7 +497,8 @@ public final class FakeOpenAiUpstream {
         if (flags.containsKey("content")) {
             behaviour = behaviour.content(flags.get("content"));
         }
-        FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().behave(behaviour).requireApiKey(flags.get("api-key"));
+        FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().behave(behaviour).requireApiKey(flags.get("api-key"))
+                .recordRequests(false);
         Vertx vertx = Vertx.vertx();
         upstream.start(vertx, port)
                 .onSuccess(u -> System.out.println("fake OpenAI upstream listening on " + u.baseUrl()))
