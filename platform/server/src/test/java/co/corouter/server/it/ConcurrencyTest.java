@@ -22,14 +22,61 @@ class ConcurrencyTest {
     /** 100 completion tokens at $10 per million = $0.001 per request, nothing for the prompt. */
     static final String MODEL = "fake/exact";
 
+    static JsonObject exactModel() {
+        return new JsonObject().put("id", MODEL).put("provider", "fake").put("upstream_model", "gpt-exact")
+                .put("context_length", 8192).put("max_output_tokens", 1000)
+                .put("pricing", new JsonObject().put("prompt_per_million", "0").put("completion_per_million", "10.00"));
+    }
+
     @RegisterExtension
-    static final CorouterNode NODE = CorouterNode.builder()
-            .withFakeUpstream()
-            .model(new JsonObject().put("id", MODEL).put("provider", "fake").put("upstream_model", "gpt-exact")
-                    .put("context_length", 8192).put("max_output_tokens", 1000)
-                    .put("pricing", new JsonObject().put("prompt_per_million", "0")
-                            .put("completion_per_million", "10.00")))
-            .build();
+    static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().model(exactModel()).build();
+
+    /** A second node on the same database: the two share nothing but PostgreSQL. */
+    @RegisterExtension
+    static final CorouterNode OTHER_NODE = CorouterNode.builder().withFakeUpstream().model(exactModel())
+            .set("billing", "lease_slice_usd", "0.010").build();
+
+    static final String BODY = new JsonObject().put("model", MODEL).put("max_tokens", 100)
+            .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "count")))
+            .encode();
+
+    static CompletableFuture<HttpResponse<String>> post(HttpClient client, CorouterNode node, String key) {
+        return client.sendAsync(HttpRequest.newBuilder(URI.create(node.baseUrl() + "/chat/completions"))
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void twoNodesOnOneDatabaseTogetherNeverSpendMoreThanTheAccountHolds() throws Exception {
+        CorouterNode.Account account = NODE.newAccount("0.100");
+        NODE.upstream().reset();
+        OTHER_NODE.upstream().reset();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            calls.add(post(client, NODE, account.key()));
+            calls.add(post(client, OTHER_NODE, account.key()));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+        long ok = 0;
+        for (CompletableFuture<HttpResponse<String>> call : calls) {
+            int status = call.get().statusCode();
+            assertThat(status).as(call.get().body()).isIn(200, 402);
+            ok += status == 200 ? 1 : 0;
+        }
+        // leases are whole requests' worth here, so no credit is stranded on either node
+        assertThat(ok).isEqualTo(100L);
+        assertThat(NODE.upstream().requestCount() + OTHER_NODE.upstream().requestCount()).isEqualTo((int) ok);
+
+        NODE.flushUsage();
+        OTHER_NODE.flushUsage();
+        assertThat(NODE.balance(account.id())).isEqualTo(100_000_000L - ok * 1_000_000L).isNotNegative();
+        assertThat(NODE.ledgerBalance(account.id())).isEqualTo(NODE.balance(account.id()));
+        NODE.assertLedgerBalances();
+    }
 
     @Test
     void thousandConcurrentRequestsAgainstCreditForExactlyHundredLetExactlyHundredThrough() throws Exception {
