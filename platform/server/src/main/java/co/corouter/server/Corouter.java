@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One corouter node: loads the plugins, builds the provider instances and deploys the billing, metering and
  * ingress verticles over a shared database pool. {@link #stop()} drains in that order's reverse: ingress stops
- * taking requests and finishes the ones in flight, metering writes every usage row, billing returns its leases.
+ * taking requests, finishes the ones in flight and returns its unreserved lease credit; metering writes every
+ * usage row (with its charge); finally the node's lease rows, now empty, are deleted.
  */
 public final class Corouter {
 
@@ -74,8 +75,7 @@ public final class Corouter {
         JsonSetup.plainDecimals();
         String nodeId = "node-" + UUID.randomUUID();
         PluginHost plugins = new PluginHost(options.pluginsDir());
-        LocalCodec.register(vertx.eventBus(), BillingContract.Reserve.class, BillingContract.Reservation.class,
-                BillingContract.Settle.class, BillingContract.CreditChanged.class, MeteringContract.UsageRecord.class,
+        LocalCodec.register(vertx.eventBus(), BillingContract.CreditChanged.class, MeteringContract.UsageRecord.class,
                 AccountsContract.KeyRevoked.class);
         return vertx.<ProviderRegistry>executeBlocking(() -> {
             Map<String, ModelProvider> types = plugins.start();
@@ -89,12 +89,12 @@ public final class Corouter {
             Router router = new Router(catalog, providers);
             JsonArray pluginStates = new JsonArray();
             plugins.statuses().forEach(s -> pluginStates.add(JsonObject.mapFrom(s)));
-            IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(options.http(),
-                    options.adminToken(), keys, router, accounts, ledger, usage,
+            IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(nodeId, options.http(),
+                    options.billing(), options.adminToken(), keys, router, accounts, ledger, usage,
                     () -> pool.query("SELECT 1").execute()
                             .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
                             .otherwise(e -> readiness(false, providers, pluginStates))));
-            return vertx.deployVerticle(new BillingVerticle(nodeId, ledger, options.billing()))
+            return vertx.deployVerticle(new BillingVerticle(ledger, options.billing()))
                     .compose(billing -> vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering()))
                             .compose(metering -> vertx.deployVerticle(ingress)
                                     .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, ingress,
@@ -144,6 +144,7 @@ public final class Corouter {
         return vertx.undeploy(ingressDeployment)
                 .compose(v -> vertx.undeploy(meteringDeployment))
                 .compose(v -> vertx.undeploy(billingDeployment))
+                .compose(v -> ledger.releaseAll(nodeId))
                 .eventually(() -> providers.close())
                 .eventually(() -> vertx.executeBlocking(() -> {
                     plugins.stop();

@@ -7,7 +7,7 @@ import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
 import co.corouter.server.accounts.AccountsContract.Principal;
 import co.corouter.server.accounts.KeyAuthenticator;
-import co.corouter.server.billing.BillingContract;
+import co.corouter.server.billing.LeaseBook;
 import co.corouter.server.common.Ids;
 import co.corouter.server.common.Money;
 import co.corouter.server.ingress.ChatRequestParser.ParsedChat;
@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /v1/chat/completions}: authenticate → validate → admit (reserve worst-case credit) → route → call the
  * provider (relaying the stream) → settle and meter. Runs entirely on the event loop that accepted the
- * connection; the only hops are the reservation ask and the fire-and-forget settle/usage messages.
+ * connection: the reservation is a call on this loop's {@link LeaseBook}; the one hop is the fire-and-forget usage
+ * record to metering.
  *
  * <p>Once credit is reserved, every path ends in {@link Exchange#finish}: the reservation is settled exactly
  * once and one usage row is sent, whatever happened (success, upstream error, timeout, client gone).
@@ -45,14 +46,17 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     private final Vertx vertx;
     private final EventBus bus;
     private final KeyAuthenticator keys;
+    private final LeaseBook leases;
     private final Router router;
     private final ChatRequestParser parser;
     private final long upstreamTimeoutMillis;
 
-    ChatCompletionsHandler(Vertx vertx, KeyAuthenticator keys, Router router, long upstreamTimeoutMillis) {
+    ChatCompletionsHandler(Vertx vertx, KeyAuthenticator keys, LeaseBook leases, Router router,
+            long upstreamTimeoutMillis) {
         this.vertx = vertx;
         this.bus = vertx.eventBus();
         this.keys = keys;
+        this.leases = leases;
         this.router = router;
         this.parser = new ChatRequestParser(router);
         this.upstreamTimeoutMillis = upstreamTimeoutMillis;
@@ -97,12 +101,10 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                 reserved = 0;
                 return Future.succeededFuture();
             }
-            return bus.<BillingContract.Reservation>request(BillingContract.RESERVE,
-                            new BillingContract.Reserve(principal.accountId(), worstCase))
-                    .map(reply -> {
-                        reserved = reply.body().amount();
-                        return null;
-                    });
+            return leases.reserve(principal.accountId(), worstCase).map(amount -> {
+                reserved = amount;
+                return null;
+            });
         }
 
         Future<Void> call() {
@@ -144,6 +146,8 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             });
         }
 
+        // The usage record is handed to metering before the response is written: once a client holds its answer,
+        // the record is queued, so a flush (or GET /v1/generation shortly after) always finds it.
         void completeWhole(ChatCompletion completion) {
             long charged = finish(200, null, completion.usage(), finishReason(completion.body()));
             JsonObject body = completion.body();
@@ -156,14 +160,13 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
 
         void completeStream(StreamOutcome outcome) {
             long charged = finish(200, null, outcome.usage(), outcome.finishReason());
-            if (response.closed() || response.ended()) {
-                return;
+            if (!response.closed() && !response.ended()) {
+                sink.begin();
+                Buffer tail = Buffer.buffer(256).appendString("data: ")
+                        .appendBuffer(usageChunk(outcome.usage(), charged).toBuffer()).appendString("\n\n")
+                        .appendBuffer(DONE);
+                response.end(tail);
             }
-            sink.begin();
-            Buffer tail = Buffer.buffer(256).appendString("data: ")
-                    .appendBuffer(usageChunk(outcome.usage(), charged).toBuffer()).appendString("\n\n")
-                    .appendBuffer(DONE);
-            response.end(tail);
         }
 
         void fail(Throwable failure) {
@@ -207,13 +210,12 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                 return 0;
             }
             finished = true;
-            long cost = usage == null ? 0 : chat.model().cost(usage.promptTokens(), usage.completionTokens());
-            long charged = reserved <= 0 ? 0 : Math.min(cost, reserved);
-            if (charged < cost) {
-                log.warn("[{}] usage cost {} exceeds the reservation {}; charged the reservation", id, cost, reserved);
+            long charged = chargeOf(usage);
+            if (usage != null && charged < chat.model().cost(usage.promptTokens(), usage.completionTokens())) {
+                log.warn("[{}] usage cost exceeds the reservation {}; charged the reservation", id, reserved);
             }
             if (reserved > 0) {
-                bus.send(BillingContract.SETTLE, new BillingContract.Settle(principal.accountId(), reserved, charged));
+                leases.settle(principal.accountId(), reserved, charged);
             }
             int latency = (int) ((System.nanoTime() - startNanos) / 1_000_000);
             Usage u = usage == null ? new Usage(0, 0, 0, 0, false) : usage;
@@ -222,6 +224,14 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                     errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
                     u.reasoningTokens(), u.estimated(), status == 499, charged, latency, createdMillis));
             return charged;
+        }
+
+        /** The exact cost of the usage, capped at the reservation (a proven upper bound for honest usage). */
+        long chargeOf(Usage usage) {
+            if (usage == null || reserved <= 0) {
+                return 0;
+            }
+            return Math.min(chat.model().cost(usage.promptTokens(), usage.completionTokens()), reserved);
         }
 
         JsonObject usageChunk(Usage usage, long charged) {

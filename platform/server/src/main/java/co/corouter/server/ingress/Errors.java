@@ -58,10 +58,6 @@ final class Errors {
         if (failure instanceof ReplyException reply) {
             if (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
                 int code = reply.failureCode();
-                if (code == ErrorCodes.INSUFFICIENT_CREDIT) {
-                    return new ApiError(code, "insufficient credit: add credit or lower max_tokens",
-                            new JsonObject().put("limit_source", "corouter_credits"), "insufficient_credit");
-                }
                 if (code >= 400 && code < 600) {
                     return new ApiError(code, reply.getMessage(), null, kindOf(code));
                 }

@@ -3,6 +3,8 @@ package co.corouter.server.ingress;
 import co.corouter.server.accounts.AccountRepository;
 import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.accounts.KeyAuthenticator;
+import co.corouter.server.billing.BillingContract;
+import co.corouter.server.billing.LeaseBook;
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.config.ServerOptions;
@@ -33,7 +35,9 @@ public final class IngressVerticle extends VerticleBase {
 
     /** What ingress needs from the node. */
     public record Dependencies(
+            String nodeId,
             ServerOptions.HttpOptions http,
+            ServerOptions.BillingOptions billing,
             String adminToken,
             KeyAuthenticator keys,
             co.corouter.server.routing.Router router,
@@ -49,6 +53,8 @@ public final class IngressVerticle extends VerticleBase {
     private int inFlight;
     private Promise<Void> drained;
     private MessageConsumer<AccountsContract.KeyRevoked> revocations;
+    private MessageConsumer<BillingContract.CreditChanged> creditChanges;
+    private LeaseBook leases;
 
     public IngressVerticle(Dependencies deps) {
         this.deps = deps;
@@ -58,9 +64,13 @@ public final class IngressVerticle extends VerticleBase {
     public Future<?> start() {
         revocations = vertx.eventBus().consumer(AccountsContract.KEY_REVOKED,
                 message -> deps.keys().invalidate(message.body().keyHashHex()));
+        leases = new LeaseBook(vertx, deps.nodeId(), deps.ledger(), deps.billing());
+        leases.start();
+        creditChanges = vertx.eventBus().consumer(BillingContract.CREDIT_CHANGED,
+                message -> leases.creditChanged(message.body().accountId()));
         Router web = Router.router(vertx);
         web.route().handler(this::track);
-        ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), deps.router(),
+        ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), leases, deps.router(),
                 deps.http().upstreamTimeoutMillis());
         AccountApi account = new AccountApi(deps.keys(), deps.ledger(), deps.usage(), deps.router().catalog());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.ledger(), deps.usage(),
@@ -104,12 +114,13 @@ public final class IngressVerticle extends VerticleBase {
                 .setCompressionSupported(false)
                 .setIdleTimeout(0);
         server = vertx.createHttpServer(options).requestHandler(web);
-        return Future.all(revocations.completion(), server.listen());
+        return Future.all(revocations.completion(), creditChanges.completion(), server.listen());
     }
 
     /**
      * Graceful stop: no new connections; requests in flight finish (bounded by the upstream timeout and the
-     * handler's guard). Once none is left, idle keep-alive connections are closed rather than waited for.
+     * handler's guard). Once none is left, idle keep-alive connections are closed rather than waited for, and the
+     * unreserved credit of this loop's leases goes back to the accounts.
      */
     @Override
     public Future<?> stop() {
@@ -123,7 +134,7 @@ public final class IngressVerticle extends VerticleBase {
         long bound = deps.http().upstreamTimeoutMillis() + ChatCompletionsHandler.GUARD_MILLIS + 1_000;
         Future<Void> graceful = server.shutdown(bound, TimeUnit.MILLISECONDS);
         Future<Void> idle = drained.future().compose(v -> server.close());
-        return Future.any(graceful, idle);
+        return Future.any(graceful, idle).eventually(() -> leases.stop());
     }
 
     private void track(RoutingContext ctx) {
