@@ -1,5 +1,7 @@
 package co.corouter.server.billing;
 
+import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ErrorCodes;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -38,12 +40,17 @@ public final class LedgerRepository {
                 .compose(inserted -> {
                     if (inserted.size() == 0) {
                         return conn.preparedQuery("""
-                                        SELECT t.id, w.balance FROM ledger_transactions t
+                                        SELECT t.id, w.balance, t.account_id, t.amount, t.kind FROM ledger_transactions t
                                         JOIN wallets w ON w.account_id = t.account_id WHERE t.idempotency_key = $1""")
                                 .execute(Tuple.of(idempotencyKey))
-                                .map(rows -> {
+                                .compose(rows -> {
                                     Row row = rows.iterator().next();
-                                    return new Movement(row.getLong(0), row.getLong(1), true);
+                                    if (row.getLong(2) != accountId || row.getLong(3) != amount
+                                            || !"grant".equals(row.getString(4))) {
+                                        return Future.failedFuture(new ApiException(ErrorCodes.CONFLICT,
+                                                "idempotency_key was already used for a different movement"));
+                                    }
+                                    return Future.succeededFuture(new Movement(row.getLong(0), row.getLong(1), true));
                                 });
                     }
                     long txn = inserted.iterator().next().getLong(0);
@@ -94,18 +101,22 @@ public final class LedgerRepository {
                 .map(LedgerRepository::accountIds);
     }
 
-    /** Gives back part of a lease. */
+    /** Gives back part of a lease: at most what this node's lease row holds. */
     public Future<Void> release(String nodeId, long accountId, long amount) {
         if (amount <= 0) {
             return Future.succeededFuture();
         }
-        return pool.withTransaction(conn -> conn.preparedQuery("""
-                        UPDATE leases SET amount = GREATEST(amount - $3, 0) WHERE node_id = $1 AND account_id = $2""")
+        return pool.preparedQuery("""
+                        WITH held AS (
+                            SELECT account_id, LEAST(amount, $3::bigint) AS cut FROM leases
+                            WHERE node_id = $1 AND account_id = $2 FOR UPDATE
+                        ), lease AS (
+                            UPDATE leases l SET amount = l.amount - h.cut FROM held h
+                            WHERE l.node_id = $1 AND l.account_id = h.account_id
+                        )
+                        UPDATE wallets w SET leased = w.leased - h.cut FROM held h WHERE w.account_id = h.account_id""")
                 .execute(Tuple.of(nodeId, accountId, amount))
-                .compose(v -> conn.preparedQuery(
-                                "UPDATE wallets SET leased = GREATEST(leased - $2, 0) WHERE account_id = $1")
-                        .execute(Tuple.of(accountId, amount)))
-                .mapEmpty());
+                .mapEmpty();
     }
 
     /** Releases every lease whose node stopped renewing it (a crashed node). */

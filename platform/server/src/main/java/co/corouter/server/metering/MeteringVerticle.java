@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Collects usage records and writes them to PostgreSQL in batches (with their ledger charges): at most one
  * statement in flight, a batch every {@code flush_interval_ms} or every {@code batch_size} records, whichever
- * comes first. A failed batch is kept and retried with back-off; nothing is dropped. {@link #stop()} writes
- * what is left before the verticle goes.
+ * comes first. A batch that fails for a transient reason (connection, timeout) is kept and retried with
+ * back-off. A batch the database refuses as data (a constraint) is retried row by row, so one bad row cannot hold
+ * up the others; a row refused on its own keeps its metadata at cost 0, marked 'charge_failed', and is logged.
+ * {@link #stop()} writes what is left before the verticle goes.
  */
 public final class MeteringVerticle extends VerticleBase {
 
@@ -28,6 +30,8 @@ public final class MeteringVerticle extends VerticleBase {
     private final MeteringOptions options;
     private List<UsageRecord> pending = new ArrayList<>();
     private final List<Promise<Void>> flushWaiters = new ArrayList<>();
+    /** Rows of a refused batch, written one at a time ahead of everything else. */
+    private final java.util.ArrayDeque<UsageRecord> isolating = new java.util.ArrayDeque<>();
     private final List<MessageConsumer<?>> consumers = new ArrayList<>();
     private boolean writing;
     private long timer = -1;
@@ -79,7 +83,7 @@ public final class MeteringVerticle extends VerticleBase {
 
     /** Completes when everything received so far is written. */
     private Future<Void> drain() {
-        if (pending.isEmpty() && !writing) {
+        if (pending.isEmpty() && isolating.isEmpty() && !writing) {
             return Future.succeededFuture();
         }
         Promise<Void> done = Promise.promise();
@@ -95,12 +99,14 @@ public final class MeteringVerticle extends VerticleBase {
             vertx.cancelTimer(timer);
             timer = -1;
         }
-        if (pending.isEmpty()) {
+        if (pending.isEmpty() && isolating.isEmpty()) {
             completeWaiters();
             return;
         }
         List<UsageRecord> batch;
-        if (pending.size() <= options.batchSize()) {
+        if (!isolating.isEmpty()) {
+            batch = new ArrayList<>(List.of(isolating.poll()));
+        } else if (pending.size() <= options.batchSize()) {
             batch = pending;
             pending = new ArrayList<>();
         } else {
@@ -110,9 +116,33 @@ public final class MeteringVerticle extends VerticleBase {
         writing = true;
         repository.settleBatch(batch, nodeId).onComplete(result -> {
             writing = false;
+            if (result.failed() && refusedAsData(result.cause())) {
+                if (batch.size() > 1) {
+                    log.error("the database refused a batch of {} usage rows ({}); writing them one by one",
+                            batch.size(), result.cause().getMessage());
+                    isolating.addAll(batch);
+                    write();
+                    return;
+                }
+                UsageRecord row = batch.get(0);
+                log.error("[{}] the ledger refused this request's charge of {} nano-USD ({}); its usage row is kept "
+                        + "at cost 0 as charge_failed", row.generationId(), row.cost(), result.cause().getMessage());
+                writing = true;
+                repository.recordUncollected(row).onComplete(kept -> {
+                    writing = false;
+                    if (kept.failed()) {
+                        log.error("[{}] its usage row could not be kept either: {}", row.generationId(),
+                                kept.cause().getMessage());
+                    }
+                    write();
+                });
+                return;
+            }
             if (result.succeeded()) {
                 backoffMillis = 0;
-                if (pending.isEmpty()) {
+                if (!isolating.isEmpty()) {
+                    write();
+                } else if (pending.isEmpty()) {
                     completeWaiters();
                 } else if (pending.size() >= options.batchSize() || !flushWaiters.isEmpty()) {
                     write();
@@ -134,6 +164,14 @@ public final class MeteringVerticle extends VerticleBase {
                 write();
             });
         });
+    }
+
+    /** Integrity or data errors (SQLSTATE classes 22 and 23): retrying the same rows cannot succeed. */
+    private static boolean refusedAsData(Throwable failure) {
+        if (failure instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null) {
+            return pg.getSqlState().startsWith("23") || pg.getSqlState().startsWith("22");
+        }
+        return false;
     }
 
     private void completeWaiters() {

@@ -47,12 +47,28 @@ public final class UsageRepository {
                 SELECT id, 'revenue', NULL, amount FROM charge
             ), per_account AS (
                 SELECT account_id, sum(amount)::bigint AS total FROM charge GROUP BY account_id
+            ), held AS (
+                -- a charge leaves this node's lease; never take more than this node's row holds (a node whose lease
+                -- was swept must not eat into another node's lease)
+                SELECT l.account_id, LEAST(l.amount, p.total) AS cut
+                FROM leases l JOIN per_account p ON p.account_id = l.account_id
+                WHERE l.node_id = $20
+                FOR UPDATE OF l
             ), wallet AS (
-                UPDATE wallets w SET balance = w.balance - p.total, leased = GREATEST(w.leased - p.total, 0)
-                FROM per_account p WHERE w.account_id = p.account_id
+                UPDATE wallets w SET balance = w.balance - p.total, leased = w.leased - coalesce(h.cut, 0)
+                FROM per_account p LEFT JOIN held h ON h.account_id = p.account_id
+                WHERE w.account_id = p.account_id
             )
-            UPDATE leases l SET amount = GREATEST(l.amount - p.total, 0)
-            FROM per_account p WHERE l.account_id = p.account_id AND l.node_id = $20""";
+            UPDATE leases l SET amount = l.amount - h.cut FROM held h
+            WHERE l.node_id = $20 AND l.account_id = h.account_id""";
+
+    /** A usage row whose charge cannot be applied (see {@link #recordUncollected}): kept, at cost 0. */
+    static final String RECORD_UNCOLLECTED = """
+            INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
+                                     error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
+                                     reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'charge_failed', $9, $10, $11, $12, $13, $14, $15, 0, $16, $17)
+            ON CONFLICT (id) DO NOTHING""";
 
     private final Pool pool;
 
@@ -107,6 +123,21 @@ public final class UsageRepository {
         Tuple params = Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
                 prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, nodeId));
         return pool.withTransaction(conn -> conn.preparedQuery(SETTLE_BATCH).execute(params)).mapEmpty();
+    }
+
+    /**
+     * Keeps the metadata of a request whose charge the ledger refused (only possible after this node lost its
+     * lease while cut off from the database): the row is written at cost 0 with error_code 'charge_failed', so it
+     * is visible to the operator and never blocks the rows behind it.
+     */
+    public Future<Void> recordUncollected(UsageRecord r) {
+        Tuple params = Tuple.tuple().addValue(r.generationId()).addValue(r.accountId()).addValue(r.apiKeyId())
+                .addValue(r.model()).addValue(r.provider()).addValue(r.upstreamModel()).addValue(r.streamed())
+                .addValue(r.status()).addValue(r.finishReason()).addValue(r.promptTokens())
+                .addValue(r.completionTokens()).addValue(r.cachedTokens()).addValue(r.reasoningTokens())
+                .addValue(r.usageEstimated()).addValue(r.cancelled()).addValue(r.latencyMillis())
+                .addValue(OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC));
+        return pool.preparedQuery(RECORD_UNCOLLECTED).execute(params).mapEmpty();
     }
 
     /** One generation of one account (404 semantics: null when absent or someone else's). */
