@@ -50,7 +50,8 @@ if [[ $build == 1 || ! -s "$bench/.cache/testkit-cp.txt" ]]; then
   (cd platform/testkit && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$bench/.cache/testkit-cp.txt" >/dev/null)
 fi
 # the load tools (a stand-alone Maven project, not a module of the root pom)
-if [[ ! -s "$bench/loadgen/target/cp.txt" || -n "$(find "$bench/loadgen/src" "$bench/loadgen/pom.xml" -newer "$bench/loadgen/target/cp.txt" 2>/dev/null)" ]]; then
+stamp="$bench/loadgen/target/classes/co/corouter/bench/LoadGen.class"
+if [[ ! -s "$bench/loadgen/target/cp.txt" || ! -f "$stamp" || -n "$(find "$bench/loadgen/src" "$bench/loadgen/pom.xml" -newer "$stamp" 2>/dev/null)" ]]; then
   echo "run.sh: building scripts/bench/loadgen" >&2
   mvn -q -B -f "$bench/loadgen/pom.xml" package >/dev/null
 fi

@@ -41,48 +41,100 @@ import org.HdrHistogram.Histogram;
  */
 public final class LoadGen {
 
+    /** One Vert.x (one event loop) for every run of this process, so a long-lived {@code serve} stays JIT-warm. */
+    static final Vertx VERTX = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
+            .setBlockedThreadCheckInterval(60_000));
+
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: LoadGen open|sse --url=... --body-file=... [flags]");
+            System.err.println("usage: LoadGen open|sse --url=... --body-file=... [flags] | LoadGen serve");
             System.exit(2);
         }
-        Map<String, String> flags = new LinkedHashMap<>();
-        List<String[]> headers = new ArrayList<>();
-        for (int i = 1; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || !a.contains("=")) {
-                throw new IllegalArgumentException("expected --name=value, got " + a);
+        if (args[0].equals("serve")) {
+            serve();
+        } else {
+            Map<String, String> flags = new LinkedHashMap<>();
+            List<String[]> headers = new ArrayList<>();
+            for (int i = 1; i < args.length; i++) {
+                String a = args[i];
+                if (!a.startsWith("--") || !a.contains("=")) {
+                    throw new IllegalArgumentException("expected --name=value, got " + a);
+                }
+                String name = a.substring(2, a.indexOf('='));
+                String value = a.substring(a.indexOf('=') + 1);
+                if (name.equals("header")) {
+                    int colon = value.indexOf(':');
+                    headers.add(new String[] {value.substring(0, colon).trim(), value.substring(colon + 1).trim()});
+                } else {
+                    flags.put(name, value);
+                }
             }
-            String name = a.substring(2, a.indexOf('='));
-            String value = a.substring(a.indexOf('=') + 1);
-            if (name.equals("header")) {
-                int colon = value.indexOf(':');
-                headers.add(new String[] {value.substring(0, colon).trim(), value.substring(colon + 1).trim()});
-            } else {
-                flags.put(name, value);
-            }
+            System.out.println(run(args[0], flags, headers).encode());
         }
-        Common common = new Common(flags, headers);
-        JsonObject result = switch (args[0]) {
-            case "open" -> new OpenLoop(common, flags).run();
-            case "sse" -> new SseTiming(common, flags).run();
-            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
-        };
-        System.out.println(result.encode());
         System.out.flush();
-        common.vertx.close().await();
+        VERTX.close().await();
         System.exit(0);
     }
 
-    /** What both modes share: target, body, headers, one event loop. */
+    /**
+     * Long-lived mode for the harness: one JSON command per stdin line ({"mode":"open"|"sse", "url":..., "body-file":...,
+     * "headers":[["Name","value"]], other flags as in the CLI}), one JSON result per stdout line. Staying up keeps the
+     * generator's own code compiled, so its overhead is the same for every gateway measured.
+     */
+    static void serve() throws IOException {
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonObject out;
+            try {
+                JsonObject cmd = new JsonObject(line);
+                Map<String, String> flags = new LinkedHashMap<>();
+                List<String[]> headers = new ArrayList<>();
+                for (Map.Entry<String, Object> e : cmd) {
+                    if (e.getKey().equals("headers")) {
+                        for (Object h : (io.vertx.core.json.JsonArray) e.getValue()) {
+                            io.vertx.core.json.JsonArray pair = (io.vertx.core.json.JsonArray) h;
+                            headers.add(new String[] {pair.getString(0), pair.getString(1)});
+                        }
+                    } else if (!e.getKey().equals("mode")) {
+                        flags.put(e.getKey(), String.valueOf(e.getValue()));
+                    }
+                }
+                out = run(cmd.getString("mode"), flags, headers);
+            } catch (Exception e) {
+                out = new JsonObject().put("error", String.valueOf(e));
+            }
+            System.out.println(out.encode());
+            System.out.flush();
+        }
+    }
+
+    static JsonObject run(String mode, Map<String, String> flags, List<String[]> headers) throws Exception {
+        Common common = new Common(flags, headers);
+        try {
+            return switch (mode) {
+                case "open" -> new OpenLoop(common, flags).run();
+                case "sse" -> new SseTiming(common, flags).run();
+                default -> throw new IllegalArgumentException("unknown mode " + mode);
+            };
+        } finally {
+            common.close();
+        }
+    }
+
+    /** What both modes share: target, body, headers, the event loop, one client per run. */
     static final class Common {
-        final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1)
-                .setBlockedThreadCheckInterval(60_000));
+        final Vertx vertx = VERTX;
         final RequestOptions request;
         final Buffer body;
         final double durationS;
         final double warmupS;
         final long timeoutMs;
+        private HttpClient client;
 
         Common(Map<String, String> flags, List<String[]> headers) throws IOException {
             URI url = URI.create(require(flags, "url"));
@@ -101,9 +153,16 @@ public final class LoadGen {
         }
 
         HttpClient client(int connections) {
-            return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(false)
-                            .setConnectTimeout(5000).setTcpNoDelay(true),
+            client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(false)
+                            .setConnectTimeout(10_000).setTcpNoDelay(true),
                     new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+            return client;
+        }
+
+        void close() {
+            if (client != null) {
+                client.close().await();
+            }
         }
     }
 
@@ -139,6 +198,7 @@ public final class LoadGen {
         private long measureFrom;
         private long measureTo;
         private long sent;
+        private long allOk;
         private long ok;
         private long errors;
         private int outstanding;
@@ -191,7 +251,7 @@ public final class LoadGen {
             finished.await(deadline, java.util.concurrent.TimeUnit.MILLISECONDS);
             Map<String, Object> outcomeMap = new LinkedHashMap<>(outcomes);
             JsonObject o = new JsonObject().put("mode", "open").put("rate", rate).put("duration_s", c.durationS)
-                    .put("connections", connections).put("sent", sent).put("ok", ok).put("errors", errors)
+                    .put("connections", connections).put("sent", sent).put("ok", ok).put("all_ok", allOk).put("errors", errors)
                     .put("achieved_rps", Math.round(ok / c.durationS * 10) / 10.0)
                     .put("max_outstanding", maxOutstanding).put("unfinished", outstanding)
                     .put("latency_us", percentiles(latency)).put("service_us", percentiles(service))
@@ -216,6 +276,9 @@ public final class LoadGen {
                     .onComplete(ar -> {
                         long end = System.nanoTime();
                         outstanding--;
+                        if (ar.succeeded() && ar.result() == 200) {
+                            allOk++;
+                        }
                         if (record) {
                             String outcome = ar.succeeded() ? String.valueOf(ar.result())
                                     : ar.cause().getClass().getSimpleName();
@@ -261,6 +324,7 @@ public final class LoadGen {
         private long errorStreams;
         private long stalledStreams;
         private long events;
+        private long allEvents;
         private long maxGapUs;
         private int active;
         private String firstError;
@@ -289,7 +353,7 @@ public final class LoadGen {
             JsonObject o = new JsonObject().put("mode", "sse").put("concurrency", concurrency)
                     .put("duration_s", c.durationS).put("streams", streams).put("ok", okStreams)
                     .put("errors", errorStreams).put("stalled", stalledStreams).put("stall_us", stallUs)
-                    .put("events", events)
+                    .put("events", events).put("all_events", allEvents)
                     .put("events_per_stream", streams == 0 ? 0 : Math.round(events * 10.0 / streams) / 10.0)
                     .put("events_per_s", Math.round(events / c.durationS))
                     .put("ttft_us", percentiles(ttft)).put("ttfe_us", percentiles(ttfe))
@@ -410,6 +474,7 @@ public final class LoadGen {
                 }
                 ended = true;
                 long now = System.nanoTime();
+                allEvents += count;
                 if (record) {
                     streams++;
                     events += count;
