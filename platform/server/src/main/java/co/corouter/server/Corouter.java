@@ -88,7 +88,9 @@ public final class Corouter {
             KeyAuthenticator keys = new KeyAuthenticator(accounts);
             Router router = new Router(catalog, providers);
             JsonArray pluginStates = new JsonArray();
-            plugins.statuses().forEach(s -> pluginStates.add(JsonObject.mapFrom(s)));
+            plugins.statuses().forEach(s -> pluginStates.add(new JsonObject().put("id", s.id())
+                    .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
+                    .put("error", s.error())));
             IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(nodeId, options.http(),
                     options.billing(), options.adminToken(), keys, router, accounts, ledger, usage,
                     () -> pool.query("SELECT 1").execute()
@@ -105,7 +107,8 @@ public final class Corouter {
 
     private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, JsonArray plugins) {
         JsonArray instances = new JsonArray();
-        providers.statuses().forEach(s -> instances.add(JsonObject.mapFrom(s)));
+        providers.statuses().forEach(s -> instances.add(new JsonObject().put("name", s.name()).put("type", s.type())
+                .put("up", s.up()).put("error", s.error())));
         return new JsonObject().put("ready", databaseUp && providers.anyUp())
                 .put("database", databaseUp).put("providers", instances).put("plugins", plugins);
     }
