@@ -53,6 +53,7 @@ public final class Main {
         }
         Database database = Database.open(options.database(), options.dataDir());
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        log.info("network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Corouter node;
         try {
             node = Corouter.start(vertx, options, catalog, database, secrets)
