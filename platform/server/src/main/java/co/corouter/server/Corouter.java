@@ -14,6 +14,7 @@ import co.corouter.server.config.ServerOptions;
 import co.corouter.server.ingress.IngressVerticle;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.metering.MeteringVerticle;
+import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
 import co.corouter.server.routing.ModelCatalog;
 import co.corouter.server.routing.PluginHost;
@@ -86,18 +87,19 @@ public final class Corouter {
             LedgerRepository ledger = new LedgerRepository(pool);
             UsageRepository usage = new UsageRepository(pool);
             KeyAuthenticator keys = new KeyAuthenticator(accounts);
+            UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
             Router router = new Router(catalog, providers);
             JsonArray pluginStates = new JsonArray();
             plugins.statuses().forEach(s -> pluginStates.add(new JsonObject().put("id", s.id())
                     .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                     .put("error", s.error())));
             IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(nodeId, options.http(),
-                    options.billing(), options.adminToken(), keys, router, accounts, ledger, usage,
+                    options.billing(), options.adminToken(), keys, router, accounts, ledger, usage, backlog,
                     () -> pool.query("SELECT 1").execute()
                             .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
                             .otherwise(e -> readiness(false, providers, pluginStates))));
             return vertx.deployVerticle(new BillingVerticle(ledger, options.billing()))
-                    .compose(billing -> vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering()))
+                    .compose(billing -> vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering(), backlog))
                             .compose(metering -> vertx.deployVerticle(ingress)
                                     .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, ingress,
                                             accounts, ledger, billing, metering, web))));
@@ -154,7 +156,7 @@ public final class Corouter {
                     return null;
                 }))
                 .eventually(pool::close)
-                .timeout(60, TimeUnit.SECONDS)
+                .timeout(120, TimeUnit.SECONDS)
                 .onSuccess(v -> log.info("corouter node {} stopped", nodeId))
                 .mapEmpty();
     }

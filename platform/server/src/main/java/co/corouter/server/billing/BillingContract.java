@@ -12,6 +12,14 @@ public final class BillingContract {
     public record CreditChanged(long accountId) {
     }
 
+    /**
+     * Lock order, everywhere money moves in PostgreSQL: wallets first (ascending account id), then lease rows. A
+     * transaction that touches both takes the wallet locks with this statement before anything else; otherwise a
+     * lease extension (wallet, then lease) and a settlement (lease, then wallet) deadlock under load.
+     */
+    public static final String LOCK_WALLETS =
+            "SELECT account_id FROM wallets WHERE account_id = ANY($1::bigint[]) ORDER BY account_id FOR UPDATE";
+
     private BillingContract() {
     }
 }

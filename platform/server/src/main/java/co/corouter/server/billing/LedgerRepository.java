@@ -106,22 +106,29 @@ public final class LedgerRepository {
         if (amount <= 0) {
             return Future.succeededFuture();
         }
-        return pool.preparedQuery("""
-                        WITH held AS (
-                            SELECT account_id, LEAST(amount, $3::bigint) AS cut FROM leases
-                            WHERE node_id = $1 AND account_id = $2 FOR UPDATE
-                        ), lease AS (
-                            UPDATE leases l SET amount = l.amount - h.cut FROM held h
-                            WHERE l.node_id = $1 AND l.account_id = h.account_id
-                        )
-                        UPDATE wallets w SET leased = w.leased - h.cut FROM held h WHERE w.account_id = h.account_id""")
-                .execute(Tuple.of(nodeId, accountId, amount))
-                .mapEmpty();
+        return pool.withTransaction(conn -> conn.preparedQuery(BillingContract.LOCK_WALLETS)
+                .execute(Tuple.of(new Long[] {accountId}))
+                .compose(locked -> conn.preparedQuery("""
+                                WITH held AS (
+                                    SELECT account_id, LEAST(amount, $3::bigint) AS cut FROM leases
+                                    WHERE node_id = $1 AND account_id = $2 FOR UPDATE
+                                ), lease AS (
+                                    UPDATE leases l SET amount = l.amount - h.cut FROM held h
+                                    WHERE l.node_id = $1 AND l.account_id = h.account_id
+                                )
+                                UPDATE wallets w SET leased = w.leased - h.cut FROM held h
+                                WHERE w.account_id = h.account_id""")
+                        .execute(Tuple.of(nodeId, accountId, amount)))
+                .mapEmpty());
     }
 
     /** Releases every lease whose node stopped renewing it (a crashed node). */
     public Future<Integer> sweepExpired() {
-        return pool.preparedQuery("""
+        return pool.withTransaction(conn -> conn.query("""
+                        SELECT account_id FROM wallets
+                        WHERE account_id IN (SELECT account_id FROM leases WHERE expires_at < now())
+                        ORDER BY account_id FOR UPDATE""").execute()
+                .compose(locked -> conn.preparedQuery("""
                         WITH dead AS (
                             DELETE FROM leases WHERE expires_at < now() RETURNING account_id, amount
                         ), per_account AS (
@@ -129,20 +136,24 @@ public final class LedgerRepository {
                         )
                         UPDATE wallets w SET leased = GREATEST(w.leased - p.total, 0)
                         FROM per_account p WHERE w.account_id = p.account_id RETURNING w.account_id""")
-                .execute()
-                .map(RowSet::rowCount);
+                .execute())
+                .map(RowSet::rowCount));
     }
 
     /** Removes this node's lease rows entirely, returning what they held to the accounts. */
     public Future<Void> releaseAll(String nodeId) {
-        return pool.preparedQuery("""
-                        WITH mine AS (
-                            DELETE FROM leases WHERE node_id = $1 RETURNING account_id, amount
-                        )
-                        UPDATE wallets w SET leased = GREATEST(w.leased - m.amount, 0)
-                        FROM mine m WHERE w.account_id = m.account_id""")
-                .execute(Tuple.of(nodeId))
-                .mapEmpty();
+        return pool.withTransaction(conn -> conn.preparedQuery("""
+                        SELECT account_id FROM wallets
+                        WHERE account_id IN (SELECT account_id FROM leases WHERE node_id = $1)
+                        ORDER BY account_id FOR UPDATE""").execute(Tuple.of(nodeId))
+                .compose(locked -> conn.preparedQuery("""
+                                WITH mine AS (
+                                    DELETE FROM leases WHERE node_id = $1 RETURNING account_id, amount
+                                )
+                                UPDATE wallets w SET leased = GREATEST(w.leased - m.amount, 0)
+                                FROM mine m WHERE w.account_id = m.account_id""")
+                        .execute(Tuple.of(nodeId)))
+                .mapEmpty());
     }
 
     /** {@code GET /v1/credits}: everything ever credited and everything ever charged, in nano-dollars. */

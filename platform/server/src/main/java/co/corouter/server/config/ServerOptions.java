@@ -28,7 +28,7 @@ public record ServerOptions(
     public record BillingOptions(long leaseSliceNanos, int leaseTtlSeconds) {
     }
 
-    public record MeteringOptions(int batchSize, long flushIntervalMillis) {
+    public record MeteringOptions(int batchSize, long flushIntervalMillis, long maxBacklog) {
     }
 
     public static ServerOptions parse(Path confDir, JsonObject root, Secrets secrets) {
@@ -78,7 +78,8 @@ public record ServerOptions(
         Settings metering = Settings.of(root, "metering");
         MeteringOptions meteringOptions = new MeteringOptions(
                 metering.intValue("batch_size", 500, 1, 10_000),
-                metering.longValue("flush_interval_ms", 100, 1, 60_000));
+                metering.longValue("flush_interval_ms", 100, 1, 60_000),
+                metering.longValue("max_backlog", 200_000, 1_000, 100_000_000));
 
         JsonObject providers = root.getJsonObject("providers", new JsonObject());
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,

@@ -11,7 +11,10 @@ import co.corouter.server.billing.LeaseBook;
 import co.corouter.server.common.Ids;
 import co.corouter.server.common.Money;
 import co.corouter.server.ingress.ChatRequestParser.ParsedChat;
+import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.metering.MeteringContract;
+import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import co.corouter.server.routing.Router;
 import co.corouter.server.routing.Router.Route;
@@ -47,12 +50,14 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     private final EventBus bus;
     private final KeyAuthenticator keys;
     private final LeaseBook leases;
+    private final UsageBacklog backlog;
     private final Router router;
     private final ChatRequestParser parser;
     private final long upstreamTimeoutMillis;
 
-    ChatCompletionsHandler(Vertx vertx, KeyAuthenticator keys, LeaseBook leases, Router router,
+    ChatCompletionsHandler(Vertx vertx, KeyAuthenticator keys, LeaseBook leases, Router router, UsageBacklog backlog,
             long upstreamTimeoutMillis) {
+        this.backlog = backlog;
         this.vertx = vertx;
         this.bus = vertx.eventBus();
         this.keys = keys;
@@ -96,6 +101,11 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         }
 
         Future<Void> admit() {
+            if (backlog.full()) {
+                return Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE,
+                        "corouter is catching up on usage records; retry shortly",
+                        new JsonObject().put("retry_after_ms", 1000)));
+            }
             long worstCase = chat.model().cost(chat.bodyBytes(), chat.maxTokens());
             if (worstCase == 0) {
                 reserved = 0;

@@ -8,6 +8,7 @@ import co.corouter.server.billing.LeaseBook;
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.config.ServerOptions;
+import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -44,6 +45,7 @@ public final class IngressVerticle extends VerticleBase {
             AccountRepository accounts,
             LedgerRepository ledger,
             UsageRepository usage,
+            UsageBacklog backlog,
             Supplier<Future<JsonObject>> readiness) {
     }
 
@@ -71,7 +73,7 @@ public final class IngressVerticle extends VerticleBase {
         Router web = Router.router(vertx);
         web.route().handler(this::track);
         ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), leases, deps.router(),
-                deps.http().upstreamTimeoutMillis());
+                deps.backlog(), deps.http().upstreamTimeoutMillis());
         AccountApi account = new AccountApi(deps.keys(), deps.ledger(), deps.usage(), deps.router().catalog());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.ledger(), deps.usage(),
                 vertx.eventBus());

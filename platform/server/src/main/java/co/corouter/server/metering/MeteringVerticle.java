@@ -28,6 +28,7 @@ public final class MeteringVerticle extends VerticleBase {
     private final String nodeId;
     private final UsageRepository repository;
     private final MeteringOptions options;
+    private final UsageBacklog backlog;
     private List<UsageRecord> pending = new ArrayList<>();
     private final List<Promise<Void>> flushWaiters = new ArrayList<>();
     /** Rows of a refused batch, written one at a time ahead of everything else. */
@@ -37,10 +38,11 @@ public final class MeteringVerticle extends VerticleBase {
     private long timer = -1;
     private long backoffMillis;
 
-    public MeteringVerticle(String nodeId, UsageRepository repository, MeteringOptions options) {
+    public MeteringVerticle(String nodeId, UsageRepository repository, MeteringOptions options, UsageBacklog backlog) {
         this.nodeId = nodeId;
         this.repository = repository;
         this.options = options;
+        this.backlog = backlog;
     }
 
     @Override
@@ -59,6 +61,7 @@ public final class MeteringVerticle extends VerticleBase {
 
     private void record(Message<UsageRecord> message) {
         pending.add(message.body());
+        backlog.accepted();
         if (!writing) {
             if (pending.size() >= options.batchSize()) {
                 write();
@@ -130,6 +133,7 @@ public final class MeteringVerticle extends VerticleBase {
                 writing = true;
                 repository.recordUncollected(row).onComplete(kept -> {
                     writing = false;
+                    backlog.written(1);
                     if (kept.failed()) {
                         log.error("[{}] its usage row could not be kept either: {}", row.generationId(),
                                 kept.cause().getMessage());
@@ -139,6 +143,7 @@ public final class MeteringVerticle extends VerticleBase {
                 return;
             }
             if (result.succeeded()) {
+                backlog.written(batch.size());
                 backoffMillis = 0;
                 if (!isolating.isEmpty()) {
                     write();

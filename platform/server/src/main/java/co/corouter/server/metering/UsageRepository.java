@@ -1,5 +1,6 @@
 package co.corouter.server.metering;
 
+import co.corouter.server.billing.BillingContract;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -122,7 +123,11 @@ public final class UsageRepository {
         }
         Tuple params = Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
                 prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, nodeId));
-        return pool.withTransaction(conn -> conn.preparedQuery(SETTLE_BATCH).execute(params)).mapEmpty();
+        Long[] charged = batch.stream().filter(r -> r.cost() > 0).map(UsageRecord::accountId).distinct().sorted()
+                .toArray(Long[]::new);
+        return pool.withTransaction(conn -> conn.preparedQuery(BillingContract.LOCK_WALLETS)
+                .execute(Tuple.of(charged))
+                .compose(locked -> conn.preparedQuery(SETTLE_BATCH).execute(params))).mapEmpty();
     }
 
     /**

@@ -8,6 +8,7 @@ import co.corouter.server.config.ServerOptions;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import co.corouter.server.metering.MeteringVerticle;
+import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -83,6 +84,20 @@ class SettlementSafetyTest {
     }
 
     @Test
+    void theDatabaseRefusesALedgerTransactionWhoseEntriesDoNotBalance() {
+        CorouterNode.Account account = NODE.newAccount("0");
+        long txn = NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "
+                        + "VALUES ($1, 'adjustment', $2, 5, 'test') RETURNING id", "unbalanced-" + UUID.randomUUID(),
+                account.id()).iterator().next().getLong(0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
+                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
+                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 6)", txn, account.id()))
+                .hasMessageContaining("does not balance");
+        NODE.sql("DELETE FROM ledger_transactions WHERE id = $1", txn);
+        NODE.assertLedgerBalances();
+    }
+
+    @Test
     void aReleaseNeverGivesBackMoreThanTheNodesLeaseHolds() {
         CorouterNode.Account account = NODE.newAccount("0.000001");
         String a = "node-a-" + UUID.randomUUID();
@@ -122,7 +137,7 @@ class SettlementSafetyTest {
         String nodeId = "node-metering-" + UUID.randomUUID();
         LocalCodec.register(vertx.eventBus(), UsageRecord.class);
         CorouterNode.await(vertx.deployVerticle(new MeteringVerticle(nodeId, usage,
-                new ServerOptions.MeteringOptions(100, 10))));
+                new ServerOptions.MeteringOptions(100, 10, 100_000), new UsageBacklog(100_000))));
 
         UsageRecord good1 = record(rich.id(), rich.keyId(), 5_000);
         UsageRecord refused = record(poor.id(), poor.keyId(), 2_000); // more than the 1,000 nano-USD it holds
