@@ -93,6 +93,8 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         Route route;
         long reserved = -1;
         boolean finished;
+        /** Refused because usage is behind: writing a usage row for it would only deepen the backlog. */
+        boolean shed;
         ResponseChunkSink sink;
 
         Exchange(HttpServerResponse response, String id) {
@@ -102,6 +104,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
 
         Future<Void> admit() {
             if (backlog.full()) {
+                shed = true;
                 return Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE,
                         "corouter is catching up on usage records; retry shortly",
                         new JsonObject().put("retry_after_ms", 1000)));
@@ -190,7 +193,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             }
             boolean streaming = sink != null && sink.started();
             long charged = 0;
-            if (reserved >= 0 || (chat != null && principal != null)) {
+            if (!shed && (reserved >= 0 || (chat != null && principal != null))) {
                 charged = finish(error.code(), error.kind(), delivered, streaming ? "error" : null);
             }
             if (streaming) {
