@@ -38,6 +38,8 @@ COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE
   > "$work/corouter.log" 2>&1 &
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null || { cat "$work/corouter.log"; exit 1; }
+# the embedded PostgreSQL inherits corouter's core: move it to core 0 with the upstream and wrk
+for p in $(pgrep -f "$work/var/pg" || true) $(pgrep -x postgres || true); do taskset -pc 0 "$p" >/dev/null 2>&1 || true; done
 
 admin() { curl -sf -X POST "http://127.0.0.1:$gw_port$1" -H "Authorization: Bearer $token" -d "$2"; }
 account=$(admin /admin/accounts '{"name":"bench"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
