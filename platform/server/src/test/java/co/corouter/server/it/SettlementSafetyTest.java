@@ -98,6 +98,25 @@ class SettlementSafetyTest {
     }
 
     @Test
+    void theDatabaseRefusesACustomerEntryThatNamesAnotherAccountThanItsTransaction() {
+        CorouterNode.Account owner = NODE.newAccount("0");
+        CorouterNode.Account other = NODE.newAccount("0");
+        long txn = NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "
+                        + "VALUES ($1, 'adjustment', $2, 5, 'test') RETURNING id", "misdirected-" + UUID.randomUUID(),
+                owner.id()).iterator().next().getLong(0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
+                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
+                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 5)", txn, other.id()))
+                .hasMessageContaining("another account");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
+                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
+                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 5)", txn + 1_000_000, owner.id()))
+                .hasMessageContaining("missing transaction");
+        NODE.sql("DELETE FROM ledger_transactions WHERE id = $1", txn);
+        NODE.assertLedgerBalances();
+    }
+
+    @Test
     void aReleaseNeverGivesBackMoreThanTheNodesLeaseHolds() {
         CorouterNode.Account account = NODE.newAccount("0.000001");
         String a = "node-a-" + UUID.randomUUID();
