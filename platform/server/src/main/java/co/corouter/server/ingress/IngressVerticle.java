@@ -54,6 +54,8 @@ public final class IngressVerticle extends VerticleBase {
     /** Requests whose response has not ended yet; confined to this verticle's event loop. */
     private int inFlight;
     private Promise<Void> drained;
+    /** Set on this loop when the stop begins: a request that arrives after it is refused, never half-served. */
+    private boolean stopping;
     private MessageConsumer<AccountsContract.KeyRevoked> revocations;
     private MessageConsumer<BillingContract.CreditChanged> creditChanges;
     private LeaseBook leases;
@@ -130,6 +132,7 @@ public final class IngressVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         drained = Promise.promise();
+        stopping = true;
         if (inFlight == 0) {
             drained.complete();
         }
@@ -140,6 +143,12 @@ public final class IngressVerticle extends VerticleBase {
     }
 
     private void track(RoutingContext ctx) {
+        if (stopping) {
+            // metering may already be gone: a request served now could not be billed
+            ctx.response().putHeader("Connection", "close");
+            Errors.send(ctx.response(), ErrorCodes.UNAVAILABLE, "corouter is stopping; retry on another node");
+            return;
+        }
         inFlight++;
         ctx.addEndHandler(ended -> {
             inFlight--;
