@@ -183,9 +183,20 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
             Path dir = Files.createTempDirectory("corouter-test-pg");
             database = Database.embedded(dir);
             Database db = database;
-            Runtime.getRuntime().addShutdownHook(new Thread(db::close, "test-postgres-stop"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                db.close();
+                deleteRecursively(dir);
+            }, "test-postgres-stop"));
         }
         return database;
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (java.io.IOException e) {
+            // a leftover temp directory is harmless
+        }
     }
 
     public static <T> T await(Future<T> future) {
