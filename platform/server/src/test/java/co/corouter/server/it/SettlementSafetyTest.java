@@ -1,6 +1,7 @@
 package co.corouter.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.common.LocalCodec;
@@ -83,16 +84,24 @@ class SettlementSafetyTest {
         NODE.assertLedgerBalances();
     }
 
+    /** A bare ledger transaction of 5 nano-USD for the account, to hand-write entries against. */
+    static long bareTransaction(long accountId) {
+        return NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "
+                + "VALUES ($1, 'adjustment', $2, 5, 'test') RETURNING id", "bare-" + UUID.randomUUID(), accountId)
+                .iterator().next().getLong(0);
+    }
+
+    /** Inserts a grants entry of -5 and a customer entry in one statement, as every movement does. */
+    static void insertEntries(long txn, long customerAccount, long customerAmount) {
+        NODE.sql("INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
+                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, $3)", txn, customerAccount, customerAmount);
+    }
+
     @Test
     void theDatabaseRefusesALedgerTransactionWhoseEntriesDoNotBalance() {
         CorouterNode.Account account = NODE.newAccount("0");
-        long txn = NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "
-                        + "VALUES ($1, 'adjustment', $2, 5, 'test') RETURNING id", "unbalanced-" + UUID.randomUUID(),
-                account.id()).iterator().next().getLong(0);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
-                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
-                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 6)", txn, account.id()))
-                .hasMessageContaining("does not balance");
+        long txn = bareTransaction(account.id());
+        assertThatThrownBy(() -> insertEntries(txn, account.id(), 6)).hasMessageContaining("does not balance");
         NODE.sql("DELETE FROM ledger_transactions WHERE id = $1", txn);
         NODE.assertLedgerBalances();
     }
@@ -101,16 +110,9 @@ class SettlementSafetyTest {
     void theDatabaseRefusesACustomerEntryThatNamesAnotherAccountThanItsTransaction() {
         CorouterNode.Account owner = NODE.newAccount("0");
         CorouterNode.Account other = NODE.newAccount("0");
-        long txn = NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "
-                        + "VALUES ($1, 'adjustment', $2, 5, 'test') RETURNING id", "misdirected-" + UUID.randomUUID(),
-                owner.id()).iterator().next().getLong(0);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
-                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
-                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 5)", txn, other.id()))
-                .hasMessageContaining("another account");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> NODE.sql(
-                        "INSERT INTO ledger_entries (txn_id, book, account_id, amount) "
-                                + "VALUES ($1, 'grants', NULL, -5), ($1, 'customer', $2, 5)", txn + 1_000_000, owner.id()))
+        long txn = bareTransaction(owner.id());
+        assertThatThrownBy(() -> insertEntries(txn, other.id(), 5)).hasMessageContaining("another account");
+        assertThatThrownBy(() -> insertEntries(txn + 1_000_000, owner.id(), 5))
                 .hasMessageContaining("missing transaction");
         NODE.sql("DELETE FROM ledger_transactions WHERE id = $1", txn);
         NODE.assertLedgerBalances();
