@@ -943,12 +943,17 @@ end
                WHERE t.kind = 'charge' AND e.book = 'customer'),
             (SELECT coalesce(sum(amount), 0) FROM ledger_transactions WHERE kind IN ('grant', 'topup')),
             (SELECT balance FROM wallets WHERE account_id = {self.account}),
-            (SELECT count(*) FROM generations WHERE cost > 0)""")
+            (SELECT count(*) FROM generations WHERE cost > 0),
+            (SELECT count(*) FROM generations WHERE cost > 0 AND charge_txn_id IS NULL),
+            (SELECT count(*) FROM ledger_transactions t WHERE t.kind = 'charge' AND t.amount <>
+               (SELECT coalesce(sum(g.cost), 0) FROM generations g WHERE g.charge_txn_id = t.id))""")
         v = [int(x) for x in row.split("|")]
         r = dict(generations=v[0], generations_ok=v[1], usage_cost_nano=v[2], charges=v[3], charged_nano=v[4],
-                 customer_debits_nano=v[5], granted_nano=v[6], balance_nano=v[7], priced_generations=v[8])
+                 customer_debits_nano=v[5], granted_nano=v[6], balance_nano=v[7], priced_generations=v[8],
+                 priced_without_charge=v[9], charges_not_matching_their_rows=v[10])
+        # each charge transaction collects one batch's usage rows of one account: it must equal their sum exactly
         r["exact"] = (r["usage_cost_nano"] == r["charged_nano"] == r["customer_debits_nano"]
-                      and r["priced_generations"] == r["charges"]
+                      and r["priced_without_charge"] == 0 and r["charges_not_matching_their_rows"] == 0
                       and r["balance_nano"] == r["granted_nano"] - r["charged_nano"])
         st, body = http("GET", f"http://127.0.0.1:{self.ports['corouter']}/v1/credits",
                         headers={"Authorization": f"Bearer {self.key}"})

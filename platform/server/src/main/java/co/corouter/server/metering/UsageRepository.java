@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * Usage rows and their ledger charges. A batch is ONE statement (one round trip, one commit): it inserts the
- * usage rows, a charge transaction with two balanced entries for each priced row, debits the wallets and shrinks
- * the node's leases. The generation id is the idempotency key, so a retried batch never charges twice.
+ * usage rows, one charge transaction with two balanced entries per account in the batch (the sum of that account's
+ * costs; each usage row names it in {@code charge_txn_id}), debits the wallets and shrinks the node's leases. The
+ * generation id is the idempotency key, so a retried batch never charges twice.
  */
 public final class UsageRepository {
 
@@ -29,36 +30,41 @@ public final class UsageRepository {
                     AS t(id, account_id, api_key_id, model, provider, upstream_model, streamed, status, error_code,
                          finish_reason, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
                          usage_estimated, cancelled, cost, latency_ms, created_at)
+            ), fresh AS (
+                -- a batch retried after an unknown outcome skips the rows already written: the generation id is the
+                -- idempotency key of the usage row AND of its share of the charge
+                SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = i.id)
+            ), per_account AS (
+                SELECT account_id, sum(cost)::bigint AS total, count(*) AS requests, min(id) AS first_id
+                FROM fresh WHERE cost > 0 GROUP BY account_id
+            ), charge AS (
+                INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
+                SELECT 'usage:' || first_id, 'charge', account_id, total, 'usage of ' || requests || ' requests'
+                FROM per_account
+                RETURNING id, account_id, amount
             ), usage AS (
                 INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
                                          error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
-                                         reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at)
-                SELECT * FROM input
-                ON CONFLICT (id) DO NOTHING
-                RETURNING id, account_id, cost
-            ), charge AS (
-                INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
-                SELECT 'charge:' || id, 'charge', account_id, cost, 'usage ' || id FROM usage WHERE cost > 0
-                ON CONFLICT (idempotency_key) DO NOTHING
-                RETURNING id, account_id, amount
+                                         reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
+                                         charge_txn_id)
+                SELECT f.*, CASE WHEN f.cost > 0 THEN c.id END
+                FROM fresh f LEFT JOIN charge c ON c.account_id = f.account_id
             ), entries AS (
                 INSERT INTO ledger_entries (txn_id, book, account_id, amount)
                 SELECT id, 'customer', account_id, -amount FROM charge
                 UNION ALL
                 SELECT id, 'revenue', NULL, amount FROM charge
-            ), per_account AS (
-                SELECT account_id, sum(amount)::bigint AS total FROM charge GROUP BY account_id
             ), held AS (
                 -- a charge leaves this node's lease; never take more than this node's row holds (a node whose lease
                 -- was swept must not eat into another node's lease)
-                SELECT l.account_id, LEAST(l.amount, p.total) AS cut
-                FROM leases l JOIN per_account p ON p.account_id = l.account_id
+                SELECT l.account_id, LEAST(l.amount, c.amount) AS cut
+                FROM leases l JOIN charge c ON c.account_id = l.account_id
                 WHERE l.node_id = $20
                 FOR UPDATE OF l
             ), wallet AS (
-                UPDATE wallets w SET balance = w.balance - p.total, leased = w.leased - coalesce(h.cut, 0)
-                FROM per_account p LEFT JOIN held h ON h.account_id = p.account_id
-                WHERE w.account_id = p.account_id
+                UPDATE wallets w SET balance = w.balance - c.amount, leased = w.leased - coalesce(h.cut, 0)
+                FROM charge c LEFT JOIN held h ON h.account_id = c.account_id
+                WHERE w.account_id = c.account_id
             )
             UPDATE leases l SET amount = l.amount - h.cut FROM held h
             WHERE l.node_id = $20 AND l.account_id = h.account_id""";

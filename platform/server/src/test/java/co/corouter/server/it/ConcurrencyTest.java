@@ -3,6 +3,7 @@ package co.corouter.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonArray;
+import io.vertx.sqlclient.Row;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -116,9 +117,15 @@ class ConcurrencyTest {
         NODE.flushUsage();
         assertThat(NODE.balance(account.id())).isZero();
         assertThat(NODE.ledgerBalance(account.id())).isZero();
-        long charges = NODE.sql("SELECT count(*) FROM ledger_transactions WHERE account_id = $1 AND kind = 'charge'",
-                account.id()).iterator().next().getLong(0);
-        assertThat(charges).isEqualTo(100);
+        Row charges = NODE.sql("""
+                SELECT coalesce(sum(t.amount), 0)::bigint,
+                       (SELECT count(*) FROM generations g WHERE g.account_id = $1 AND g.charge_txn_id IS NOT NULL)
+                FROM ledger_transactions t WHERE t.account_id = $1 AND t.kind = 'charge'""", account.id())
+                .iterator().next();
+        assertThat(charges.getLong(1)).as("usage rows collected by a charge").isEqualTo(100);
+        assertThat(charges.getLong(0)).as("Σ charges").isEqualTo(NODE.sql(
+                "SELECT sum(cost)::bigint FROM generations WHERE account_id = $1", account.id()).iterator().next()
+                .getLong(0));
         long rows = NODE.sql("SELECT count(*) FROM generations WHERE account_id = $1 AND status = 200", account.id())
                 .iterator().next().getLong(0);
         assertThat(rows).isEqualTo(100);

@@ -1,5 +1,7 @@
 package co.corouter.server.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import co.corouter.server.Corouter;
 import co.corouter.server.accounts.ApiKeys;
 import co.corouter.server.common.Money;
@@ -328,12 +330,30 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                 .iterator().next().getLong(0);
     }
 
-    /** The ledger debit recorded for one generation, or 0. */
+    /**
+     * What the ledger collected for one generation, or 0: its cost, when its usage row names a charge transaction
+     * whose customer debit equals the sum of the costs of the usage rows naming it (a batch charges each account
+     * once). A generation whose charge does not reconcile fails the test.
+     */
     public long chargeFor(String generationId) {
-        RowSet<Row> rows = sql("""
-                SELECT -e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id
-                WHERE t.idempotency_key = $1 AND e.book = 'customer'""", "charge:" + generationId);
-        return rows.size() == 0 ? 0 : rows.iterator().next().getLong(0);
+        return chargeFor(this::sql, generationId);
+    }
+
+    static long chargeFor(java.util.function.BiFunction<String, Object[], RowSet<Row>> sql, String generationId) {
+        RowSet<Row> rows = sql.apply("""
+                SELECT g.cost, t.kind, t.amount,
+                       (SELECT -sum(e.amount) FROM ledger_entries e WHERE e.txn_id = t.id AND e.book = 'customer')::bigint,
+                       (SELECT sum(o.cost) FROM generations o WHERE o.charge_txn_id = t.id)::bigint
+                FROM generations g JOIN ledger_transactions t ON t.id = g.charge_txn_id
+                WHERE g.id = $1""", new Object[] {generationId});
+        if (rows.size() == 0) {
+            return 0;
+        }
+        Row row = rows.iterator().next();
+        assertThat(row.getString(1)).as("kind of the transaction collecting %s", generationId).isEqualTo("charge");
+        assertThat(row.getLong(3)).as("customer debit of the charge collecting %s", generationId)
+                .isEqualTo(row.getLong(2)).isEqualTo(row.getLong(4));
+        return row.getLong(0);
     }
 
     /** True when every ledger transaction sums to zero and wallets equal the fold of their entries. */
@@ -346,9 +366,18 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                 WHERE w.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_entries e WHERE e.account_id = w.account_id)""")
                 .iterator().next().getLong(0);
         long total = sql("SELECT coalesce(sum(amount), 0)::bigint FROM ledger_entries").iterator().next().getLong(0);
-        if (unbalanced != 0 || drifted != 0 || total != 0) {
+        // every charge is exactly the usage rows that name it, and every priced usage row names a charge
+        long unreconciled = sql("""
+                SELECT count(*) FROM ledger_transactions t
+                WHERE t.kind = 'charge'
+                  AND t.amount <> (SELECT coalesce(sum(g.cost), 0) FROM generations g WHERE g.charge_txn_id = t.id)""")
+                .iterator().next().getLong(0);
+        long uncollected = sql("SELECT count(*) FROM generations WHERE cost > 0 AND charge_txn_id IS NULL")
+                .iterator().next().getLong(0);
+        if (unbalanced != 0 || drifted != 0 || total != 0 || unreconciled != 0 || uncollected != 0) {
             throw new AssertionError("ledger does not balance: " + unbalanced + " unbalanced transactions, " + drifted
-                    + " wallets differ from their entries, global sum " + total);
+                    + " wallets differ from their entries, global sum " + total + ", " + unreconciled
+                    + " charges differ from their usage rows, " + uncollected + " priced usage rows without a charge");
         }
     }
 }

@@ -235,10 +235,7 @@ class GracefulStopTest {
     }
 
     private long chargeFor(String generationId) {
-        RowSet<Row> rows = sql("""
-                SELECT -e.amount FROM ledger_transactions t JOIN ledger_entries e ON e.txn_id = t.id
-                WHERE t.idempotency_key = $1 AND e.book = 'customer'""", "charge:" + generationId);
-        return rows.size() == 0 ? 0 : single(rows).getLong(0);
+        return CorouterNode.chargeFor(this::sql, generationId);
     }
 
     private RowSet<Row> sql(String sql, Object... params) {

@@ -279,9 +279,13 @@ class LedgerInvariantsTest {
         String[] ids = answers.stream().map(Answered::generationId).toArray(String[]::new);
         NODE.sql("""
                 SELECT g.id, g.account_id, g.status, g.cost,
-                       coalesce((SELECT -e.amount FROM ledger_transactions t
-                                 JOIN ledger_entries e ON e.txn_id = t.id AND e.book = 'customer'
-                                 WHERE t.idempotency_key = 'charge:' || g.id), 0)::bigint AS debit
+                       CASE WHEN EXISTS (SELECT 1 FROM ledger_transactions t
+                                         WHERE t.id = g.charge_txn_id AND t.kind = 'charge'
+                                           AND t.amount = (SELECT sum(o.cost) FROM generations o
+                                                           WHERE o.charge_txn_id = t.id)
+                                           AND -t.amount = (SELECT sum(e.amount) FROM ledger_entries e
+                                                            WHERE e.txn_id = t.id AND e.book = 'customer'))
+                            THEN g.cost ELSE 0 END::bigint AS debit
                 FROM generations g WHERE g.id = ANY($1)""", (Object) ids)
                 .forEach(row -> rows.put(row.getString("id"), row));
 

@@ -84,6 +84,36 @@ class SettlementSafetyTest {
         NODE.assertLedgerBalances();
     }
 
+    @Test
+    void aBatchChargesEachAccountOnceAndARetriedBatchChargesNothingTwice() {
+        CorouterNode.Account a = NODE.newAccount("1.00");
+        CorouterNode.Account b = NODE.newAccount("1.00");
+        String nodeId = "node-batch-" + UUID.randomUUID();
+        List<UsageRecord> batch = List.of(record(a.id(), a.keyId(), 1_000), record(b.id(), b.keyId(), 2_000),
+                record(a.id(), a.keyId(), 3_000), record(a.id(), a.keyId(), 0));
+
+        CorouterNode.await(usage.settleBatch(batch, nodeId));
+        // the same batch again, as after a commit whose acknowledgement was lost, plus one new row
+        UsageRecord late = record(a.id(), a.keyId(), 500);
+        CorouterNode.await(usage.settleBatch(List.of(batch.get(2), batch.get(0), late, batch.get(1)), nodeId));
+
+        var charges = NODE.sql("""
+                SELECT account_id, amount, reason FROM ledger_transactions
+                WHERE kind = 'charge' AND account_id = ANY($1) ORDER BY id""", (Object) new Long[] {a.id(), b.id()});
+        assertThat(charges).extracting(row -> row.getLong("account_id") + ":" + row.getLong("amount") + ":"
+                        + row.getString("reason"))
+                .containsExactly(a.id() + ":4000:usage of 2 requests", b.id() + ":2000:usage of 1 requests",
+                        a.id() + ":500:usage of 1 requests");
+        assertThat(NODE.chargeFor(batch.get(0).generationId())).isEqualTo(1_000);
+        assertThat(NODE.chargeFor(batch.get(3).generationId())).as("a free request is in no charge").isZero();
+        assertThat(NODE.chargeFor(late.generationId())).isEqualTo(500);
+        assertThat(NODE.sql("SELECT count(*) FROM generations WHERE account_id = ANY($1)",
+                (Object) new Long[] {a.id(), b.id()}).iterator().next().getLong(0)).isEqualTo(5);
+        assertThat(NODE.balance(a.id())).isEqualTo(1_000_000_000L - 4_500);
+        assertThat(NODE.balance(b.id())).isEqualTo(1_000_000_000L - 2_000);
+        NODE.assertLedgerBalances();
+    }
+
     /** A bare ledger transaction of 5 nano-USD for the account, to hand-write entries against. */
     static long bareTransaction(long accountId) {
         return NODE.sql("INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason) "

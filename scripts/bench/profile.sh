@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Where does corouter's CPU go? Warms corouter (pinned to core 1, one processor) under wrk load, then records a
+# JFR profile of a further run and prints the hottest frames (self time) and the hottest call paths.
+#   scripts/bench/profile.sh [plain|stream] [warm-seconds] [record-seconds] [connections]
+# The mock upstream, wrk and PostgreSQL run on core 0. Output: the .jfr file path and the top-frame tables.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+mode=${1:-plain}; warm=${2:-60}; secs=${3:-30}; conns=${4:-64}
+command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }
+[[ ${NO_BUILD:-0} == 1 ]] || scripts/corouter build >/dev/null
+[[ -s platform/testkit/target/cp.txt ]] || (cd platform/testkit && mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null)
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+up_port=$(free_port); gw_port=$(free_port)
+chunks=4; interval=0
+[[ $mode == stream ]] && { chunks=20; interval=2; }
+taskset -c 0 java -Xms1g -Xmx1g -XX:+UseSerialGC -cp "platform/testkit/target/corouter-testkit-0.1.0-SNAPSHOT.jar:$(cat platform/testkit/target/cp.txt)" \
+  co.corouter.testkit.upstream.FakeOpenAiUpstream --port="$up_port" --completion-tokens=20 --prompt-tokens=12 \
+  --chunks=$chunks --interval-ms=$interval --content="benchmark answer" > "$work/upstream.log" 2>&1 &
+
+mkdir -p "$work/conf"
+cp conf/corouter.yaml "$work/conf/"
+cat > "$work/conf/models.yaml" <<YAML
+models:
+  - id: bench/model
+    provider: bench
+    upstream_model: gpt-bench
+    context_length: 8192
+    max_output_tokens: 1024
+    pricing: { prompt_per_million: "1.00", completion_per_million: "2.00" }
+YAML
+token=bench-admin-token-$(date +%s)
+out="$root/scripts/bench/results/profile-$mode-$(date +%Y%m%d-%H%M%S).jfr"
+mkdir -p "$(dirname "$out")"
+COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$gw_port COROUTER__PLUGINS__DIR="$root/var/plugins" \
+COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE_URL="http://127.0.0.1:$up_port/v1" \
+  taskset -c 1 java -XX:ActiveProcessorCount=1 -Xms256m -Xmx256m -XX:+AlwaysPreTouch ${JVM_OPTS:-} \
+  -jar platform/server/target/corouter-server.jar up --conf "$work/conf" > "$work/corouter.log" 2>&1 &
+jvm=$!
+for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null && break; sleep 0.5; done
+curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null || { cat "$work/corouter.log"; exit 1; }
+for p in $(pgrep -f "$work/var/pg" || true) $(pgrep -x postgres || true); do taskset -pc 0 "$p" >/dev/null 2>&1 || true; done
+
+admin() { curl -sf -X POST "http://127.0.0.1:$gw_port$1" -H "Authorization: Bearer $token" -d "$2"; }
+account=$(admin /admin/accounts '{"name":"bench"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
+admin "/admin/accounts/$account/credits" '{"amount_usd":"100000","reason":"benchmark"}' >/dev/null
+key=$(admin "/admin/accounts/$account/keys" '{"label":"bench"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
+stream=false; [[ $mode == stream ]] && stream=true
+cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"model":"bench/model","max_tokens":20,"stream":$stream,"messages":[{"role":"system","content":"You are a concise assistant."},{"role":"user","content":"Say something short about benchmarks."}]}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
+LUA
+url="http://127.0.0.1:$gw_port/v1/chat/completions"
+echo "warm-up: $warm s at c=$conns ($mode)" >&2
+taskset -c 0 wrk -t1 -c"$conns" -d"${warm}s" -s "$work/post.lua" "$url" | grep -E 'Requests/sec|Non-2xx' >&2 || true
+cpu0=$(awk '{print $14+$15}' /proc/$jvm/stat)
+jcmd $jvm JFR.start name=p settings=profile filename="$out" >/dev/null
+res=$(taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$url")
+cpu1=$(awk '{print $14+$15}' /proc/$jvm/stat)
+jcmd $jvm JFR.stop name=p >/dev/null
+reqs=$(echo "$res" | awk '/requests in/ {print $1}')
+echo "$res" | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
+tck=$(getconf CLK_TCK)
+python3 -c "print(f'CPU per request: {($cpu1-$cpu0)/$tck*1e6/$reqs:.1f} us over $reqs requests (includes JFR overhead)')"
+echo "profile: $out"
+jfr print --events jdk.ExecutionSample "$out" | python3 "$root/scripts/bench/jfr_top.py"
