@@ -12,7 +12,7 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&
 [[ -s platform/testkit/target/cp.txt ]] || (cd platform/testkit && mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null)
 
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; [[ -n ${KEEP_WORK:-} ]] && cp -r "$work" /tmp/profile-work; rm -rf "$work"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 up_port=$(free_port); gw_port=$(free_port)
 chunks=4; interval=0
@@ -38,6 +38,7 @@ mkdir -p "$(dirname "$out")"
 COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$gw_port COROUTER__PLUGINS__DIR="$root/var/plugins" \
 COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE_URL="http://127.0.0.1:$up_port/v1" \
   taskset -c 1 java -XX:ActiveProcessorCount=1 -Xms256m -Xmx256m -XX:+AlwaysPreTouch ${JVM_OPTS:-} \
+  -XX:StartFlightRecording=delay=$((warm + secs + 15))s,duration=$((secs))s,settings=${JFR_SETTINGS:-profile},filename="$out" \
   -jar platform/server/target/corouter-server.jar up --conf "$work/conf" > "$work/corouter.log" 2>&1 &
 jvm=$!
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$gw_port/ready" >/dev/null && break; sleep 0.5; done
@@ -58,14 +59,40 @@ LUA
 url="http://127.0.0.1:$gw_port/v1/chat/completions"
 echo "warm-up: $warm s at c=$conns ($mode)" >&2
 taskset -c 0 wrk -t1 -c"$conns" -d"${warm}s" -s "$work/post.lua" "$url" | grep -E 'Requests/sec|Non-2xx' >&2 || true
+tck=$(getconf CLK_TCK)
+threads() { for t in /proc/$jvm/task/*; do echo "$(cat $t/comm 2>/dev/null)|$(awk '{print $14" "$15}' $t/stat 2>/dev/null)"; done; }
+threads > "$work/threads0"
 cpu0=$(awk '{print $14+$15}' /proc/$jvm/stat)
-jcmd $jvm JFR.start name=p settings=profile filename="$out" >/dev/null
 res=$(taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$url")
 cpu1=$(awk '{print $14+$15}' /proc/$jvm/stat)
-jcmd $jvm JFR.stop name=p >/dev/null
 reqs=$(echo "$res" | awk '/requests in/ {print $1}')
-echo "$res" | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
-tck=$(getconf CLK_TCK)
+threads > "$work/threads1"
+echo "without JFR:"; echo "$res" | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
+python3 -c "print(f'CPU per request: {($cpu1-$cpu0)/$tck*1e6/$reqs:.1f} us over $reqs requests')"
+python3 - "$work/threads0" "$work/threads1" "$reqs" "$tck" <<'PY'
+import collections, sys
+def load(f):
+    d = collections.defaultdict(lambda: [0, 0])
+    for line in open(f):
+        name, _, t = line.rstrip("\n").rpartition("|")
+        if t.strip():
+            u, s = map(int, t.split()); d[name][0] += u; d[name][1] += s
+    return d
+a, b, n, tck = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+print("per thread (us per request, user+sys):")
+for name in sorted(b, key=lambda k: -(sum(b[k]) - sum(a.get(k, [0, 0])))):
+    du, ds = b[name][0] - a.get(name, [0, 0])[0], b[name][1] - a.get(name, [0, 0])[1]
+    if du + ds:
+        print(f"  {name:28s} user {du / tck * 1e6 / n:6.1f}  sys {ds / tck * 1e6 / n:6.1f}")
+PY
+# the recording starts by itself (JVM flag) shortly after the measured run: wait for it
+until jcmd $jvm JFR.check 2>/dev/null | grep -q running; do sleep 0.2; done
+cpu0=$(awk '{print $14+$15}' /proc/$jvm/stat)
+res=$(taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$url")
+cpu1=$(awk '{print $14+$15}' /proc/$jvm/stat)
+until [[ -s "$out" ]]; do sleep 0.5; done; sleep 1
+reqs=$(echo "$res" | awk '/requests in/ {print $1}')
+echo "with JFR:"; echo "$res" | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
 python3 -c "print(f'CPU per request: {($cpu1-$cpu0)/$tck*1e6/$reqs:.1f} us over $reqs requests (includes JFR overhead)')"
 echo "profile: $out"
 jfr print --events jdk.ExecutionSample "$out" | python3 "$root/scripts/bench/jfr_top.py"

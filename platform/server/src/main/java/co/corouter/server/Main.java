@@ -52,7 +52,8 @@ public final class Main {
             return;
         }
         Database database = Database.open(options.database(), options.dataDir());
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
+                .setEventLoopPoolSize(options.http().eventLoops()));
         log.info("network transport: {}", vertx.isNativeTransportEnabled() ? "native epoll" : "NIO");
         Corouter node;
         try {

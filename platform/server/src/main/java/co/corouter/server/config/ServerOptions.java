@@ -18,7 +18,11 @@ public record ServerOptions(
         MeteringOptions metering,
         JsonObject providers) {
 
-    public record HttpOptions(String host, int port, int bodyLimitBytes, long upstreamTimeoutMillis) {
+    /**
+     * {@code eventLoops}: threads serving network I/O; one per core by default (Vert.x would take two per core, which
+     * on a small box only adds cross-thread wake-ups between the loops).
+     */
+    public record HttpOptions(String host, int port, int bodyLimitBytes, long upstreamTimeoutMillis, int eventLoops) {
     }
 
     /** {@code url} is null when the node should run an embedded PostgreSQL under {@code dataDir/pg}. */
@@ -41,7 +45,8 @@ public record ServerOptions(
                 http.string("host", "127.0.0.1"),
                 http.intValue("port", 8080, 0, 65535),
                 http.intValue("body_limit_bytes", 4 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-                http.longValue("upstream_timeout_ms", 120_000, 100, 3_600_000));
+                http.longValue("upstream_timeout_ms", 120_000, 100, 3_600_000),
+                http.intValue("event_loops", Runtime.getRuntime().availableProcessors(), 1, 1024));
 
         Settings db = Settings.of(root, "database");
         String url = db.string("url", "");

@@ -13,7 +13,6 @@ import co.corouter.server.common.Money;
 import co.corouter.server.ingress.ChatRequestParser.ParsedChat;
 import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
-import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import co.corouter.server.routing.Router;
@@ -23,7 +22,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -34,8 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /v1/chat/completions}: authenticate → validate → admit (reserve worst-case credit) → route → call the
  * provider (relaying the stream) → settle and meter. Runs entirely on the event loop that accepted the
- * connection: the reservation is a call on this loop's {@link LeaseBook}; the one hop is the fire-and-forget usage
- * record to metering.
+ * connection: the reservation is a call on this loop's {@link LeaseBook}, and the usage record is handed to metering
+ * through the {@link UsageBacklog} queue (no per-request thread hop).
  *
  * <p>Once credit is reserved, every path ends in {@link Exchange#finish}: the reservation is settled exactly
  * once and one usage row is sent, whatever happened (success, upstream error, timeout, client gone).
@@ -47,7 +45,6 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     static final long GUARD_MILLIS = 2_000;
 
     private final Vertx vertx;
-    private final EventBus bus;
     private final KeyAuthenticator keys;
     private final LeaseBook leases;
     private final UsageBacklog backlog;
@@ -59,7 +56,6 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             long upstreamTimeoutMillis) {
         this.backlog = backlog;
         this.vertx = vertx;
-        this.bus = vertx.eventBus();
         this.keys = keys;
         this.leases = leases;
         this.router = router;
@@ -232,7 +228,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             }
             int latency = (int) ((System.nanoTime() - startNanos) / 1_000_000);
             Usage u = usage == null ? new Usage(0, 0, 0, 0, false) : usage;
-            bus.send(MeteringContract.USAGE, new UsageRecord(id, principal.accountId(), principal.keyId(),
+            backlog.offer(new UsageRecord(id, principal.accountId(), principal.keyId(),
                     chat.model().id(), chat.model().provider(), chat.model().upstreamModel(), chat.stream(), status,
                     errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
                     u.reasoningTokens(), u.estimated(), status == 499, charged, latency, createdMillis));

@@ -1,10 +1,8 @@
 package co.corouter.server.metering;
 
-/** The metering context's event-bus contract. */
+/** The metering context's contract: records arrive through {@link UsageBacklog#offer}; a flush over the event bus. */
 public final class MeteringContract {
 
-    /** Send (no reply): one {@link UsageRecord} per finished request. */
-    public static final String USAGE = "metering.usage";
     /** Request (empty body): replies once every record received before it is in PostgreSQL. */
     public static final String FLUSH = "metering.flush";
 

@@ -13,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Collects usage records and writes them to PostgreSQL in batches (with their ledger charges): at most one
- * statement in flight, a batch every {@code flush_interval_ms} or every {@code batch_size} records, whichever
- * comes first. A batch that fails for a transient reason (connection, timeout) is kept and retried with
+ * Drains the node's {@link UsageBacklog} and writes the records to PostgreSQL in batches (with their ledger
+ * charges): at most one statement in flight, a batch every {@code flush_interval_ms} or every {@code batch_size}
+ * records, whichever comes first. A batch that fails for a transient reason (connection, timeout) is kept and retried with
  * back-off. A batch the database refuses as data (a constraint) is retried row by row, so one bad row cannot hold
  * up the others; a row refused on its own keeps its metadata at cost 0, marked 'charge_failed', and is logged.
  * {@link #stop()} writes what is left before the verticle goes.
@@ -47,7 +47,8 @@ public final class MeteringVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        consumers.add(vertx.eventBus().<UsageRecord>localConsumer(MeteringContract.USAGE, this::record));
+        io.vertx.core.Context own = context;
+        backlog.onFirstOffer(() -> own.runOnContext(v -> recordsArrived()));
         consumers.add(vertx.eventBus().<Object>localConsumer(MeteringContract.FLUSH, this::flushRequested));
         return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
     }
@@ -59,18 +60,26 @@ public final class MeteringVerticle extends VerticleBase {
                 .onFailure(e -> log.error("usage rows could not be written on stop: {}", e.toString()));
     }
 
-    private void record(Message<UsageRecord> message) {
-        pending.add(message.body());
-        backlog.accepted();
-        if (!writing) {
-            if (pending.size() >= options.batchSize()) {
+    /** The first record after a drain arrived: write within the flush interval (sooner once a batch is full). */
+    private void recordsArrived() {
+        if (writing) {
+            return; // the write in flight looks at the queue when it completes
+        }
+        topUp();
+        if (pending.size() >= options.batchSize()) {
+            write();
+        } else if (timer < 0 && !pending.isEmpty()) {
+            timer = vertx.setTimer(options.flushIntervalMillis(), id -> {
+                timer = -1;
                 write();
-            } else if (timer < 0) {
-                timer = vertx.setTimer(options.flushIntervalMillis(), id -> {
-                    timer = -1;
-                    write();
-                });
-            }
+            });
+        }
+    }
+
+    /** Moves queued records into {@code pending}, up to one batch. */
+    private void topUp() {
+        if (pending.size() < options.batchSize()) {
+            backlog.drainTo(pending, options.batchSize() - pending.size());
         }
     }
 
@@ -86,7 +95,7 @@ public final class MeteringVerticle extends VerticleBase {
 
     /** Completes when everything received so far is written. */
     private Future<Void> drain() {
-        if (pending.isEmpty() && isolating.isEmpty() && !writing) {
+        if (pending.isEmpty() && isolating.isEmpty() && !writing && !backlog.queued()) {
             return Future.succeededFuture();
         }
         Promise<Void> done = Promise.promise();
@@ -102,6 +111,7 @@ public final class MeteringVerticle extends VerticleBase {
             vertx.cancelTimer(timer);
             timer = -1;
         }
+        topUp();
         if (pending.isEmpty() && isolating.isEmpty()) {
             completeWaiters();
             return;
@@ -145,6 +155,7 @@ public final class MeteringVerticle extends VerticleBase {
             if (result.succeeded()) {
                 backlog.written(batch.size());
                 backoffMillis = 0;
+                topUp();
                 if (!isolating.isEmpty()) {
                     write();
                 } else if (pending.isEmpty()) {
