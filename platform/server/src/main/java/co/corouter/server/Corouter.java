@@ -94,7 +94,7 @@ public final class Corouter {
                     .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                     .put("error", s.error())));
             IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(nodeId, options.http(),
-                    options.billing(), options.adminToken(), keys, router, accounts, ledger, usage, backlog,
+                    options.billing(), options.metering().enabled(), options.adminToken(), keys, router, accounts, ledger, usage, backlog,
                     () -> pool.query("SELECT 1").execute()
                             .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
                             .otherwise(e -> readiness(false, providers, pluginStates))));
@@ -103,8 +103,13 @@ public final class Corouter {
                             .compose(metering -> vertx.deployVerticle(ingress)
                                     .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, ingress,
                                             accounts, ledger, billing, metering, web))));
-        }).onSuccess(node -> log.info("corouter node {} listening on http://{}:{}", node.nodeId,
-                options.http().host(), node.port()));
+        }).onSuccess(node -> {
+            log.info("corouter node {} listening on http://{}:{}", node.nodeId, options.http().host(), node.port());
+            if (!options.metering().enabled()) {
+                log.warn("metering is OFF (metering.enabled: false): requests are served without credit checks, "
+                        + "usage rows or charges. Use this for benchmarks only.");
+            }
+        });
     }
 
     private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, JsonArray plugins) {

@@ -32,7 +32,15 @@ public record ServerOptions(
     public record BillingOptions(long leaseSliceNanos, int leaseTtlSeconds) {
     }
 
-    public record MeteringOptions(int batchSize, long flushIntervalMillis, long maxBacklog) {
+    /**
+     * {@code enabled = false} is for benchmarks only (the S4 comparison): requests are served with authentication but
+     * without reserving credit, settling, or writing usage rows — nothing is billed.
+     */
+    public record MeteringOptions(int batchSize, long flushIntervalMillis, long maxBacklog, boolean enabled) {
+
+        public MeteringOptions(int batchSize, long flushIntervalMillis, long maxBacklog) {
+            this(batchSize, flushIntervalMillis, maxBacklog, true);
+        }
     }
 
     public static ServerOptions parse(Path confDir, JsonObject root, Secrets secrets) {
@@ -84,7 +92,8 @@ public record ServerOptions(
         MeteringOptions meteringOptions = new MeteringOptions(
                 metering.intValue("batch_size", 500, 1, 10_000),
                 metering.longValue("flush_interval_ms", 100, 1, 60_000),
-                metering.longValue("max_backlog", 200_000, 1_000, 100_000_000));
+                metering.longValue("max_backlog", 200_000, 1_000, 100_000_000),
+                metering.bool("enabled", true));
 
         JsonObject providers = root.getJsonObject("providers", new JsonObject());
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,

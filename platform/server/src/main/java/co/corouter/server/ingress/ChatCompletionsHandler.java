@@ -47,6 +47,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
     private final Vertx vertx;
     private final KeyAuthenticator keys;
     private final LeaseBook leases;
+    /** Null when metering is off (benchmarks only): no reservation, no settlement, no usage row. */
     private final UsageBacklog backlog;
     private final Router router;
     private final ChatRequestParser parser;
@@ -99,6 +100,10 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         }
 
         Future<Void> admit() {
+            if (backlog == null) {
+                reserved = 0;
+                return Future.succeededFuture();
+            }
             if (backlog.full()) {
                 shed = true;
                 return Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE,
@@ -219,6 +224,9 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                 return 0;
             }
             finished = true;
+            if (backlog == null) {
+                return 0;
+            }
             long charged = chargeOf(usage);
             if (usage != null && charged < chat.model().cost(usage.promptTokens(), usage.completionTokens())) {
                 log.warn("[{}] usage cost exceeds the reservation {}; charged the reservation", id, reserved);

@@ -39,6 +39,7 @@ public final class IngressVerticle extends VerticleBase {
             String nodeId,
             ServerOptions.HttpOptions http,
             ServerOptions.BillingOptions billing,
+            boolean metered,
             String adminToken,
             KeyAuthenticator keys,
             co.corouter.server.routing.Router router,
@@ -75,7 +76,7 @@ public final class IngressVerticle extends VerticleBase {
         Router web = Router.router(vertx);
         web.route().handler(this::track);
         ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), leases, deps.router(),
-                deps.backlog(), deps.http().upstreamTimeoutMillis());
+                deps.metered() ? deps.backlog() : null, deps.http().upstreamTimeoutMillis());
         AccountApi account = new AccountApi(deps.keys(), deps.ledger(), deps.usage(), deps.router().catalog());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.ledger(), deps.usage(),
                 vertx.eventBus());

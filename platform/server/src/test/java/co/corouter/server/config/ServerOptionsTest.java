@@ -71,6 +71,8 @@ class ServerOptionsTest {
         assertThat(options.billing().leaseTtlSeconds()).isEqualTo(60);
         assertThat(options.metering().batchSize()).isEqualTo(500);
         assertThat(options.metering().flushIntervalMillis()).isEqualTo(100);
+        assertThat(options.metering().enabled()).as("metering is on unless switched off").isTrue();
+        assertThat(options.http().eventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(options.providers()).isEqualTo(new JsonObject());
     }
 
