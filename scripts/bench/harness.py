@@ -494,6 +494,36 @@ http {{
         self.key = json.loads(body)["key"]
         log(f"corouter ready on {port} (embedded PostgreSQL on {self.pg_port}, pids {self.pg_pids_seen} -> core 0)")
 
+    def start_corouter_unmetered(self):
+        """A second corouter JVM, same jar, config and database, with metering.enabled=false (the S4 baseline)."""
+        if "corouter-off" in self.gw_procs:
+            return
+        port = free_port()
+        heap = self.a.heap
+        cmd = ["java", "-XX:ActiveProcessorCount=1", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+AlwaysPreTouch"] + \
+            self.a.jvm_opt + ["-jar", os.path.join(self.work, "corouter-server.jar"), "up", "--conf",
+                              os.path.join(self.work, "conf")]
+        p = self.procs.start("corouter-off", cmd, core=GATEWAY_CORE, grace=40, env={
+            "COROUTER_ADMIN_TOKEN": self.admin_token, "COROUTER__HTTP__PORT": str(port),
+            "COROUTER__PLUGINS__DIR": os.path.join(self.work, "plugins"),
+            "COROUTER__METERING__ENABLED": "false",
+            "COROUTER__DATABASE__URL": f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"})
+        end = time.time() + 120
+        while time.time() < end:
+            if p.poll() is not None:
+                raise SystemExit(f"corouter-off exited; see {self.work}/corouter-off.log")
+            try:
+                if http("GET", f"http://127.0.0.1:{port}/ready", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise SystemExit(f"corouter-off not ready; see {self.work}/corouter-off.log")
+        self.ports["corouter-off"] = port
+        self.gw_procs["corouter-off"] = p
+        log(f"corouter with metering off ready on {port} (same database)")
+
     # ------------------------------------------------------------ requests
     @staticmethod
     def body(model, stream):
@@ -513,8 +543,8 @@ http {{
             return (f"http://127.0.0.1:{self.ports['portkey']}/v1/chat/completions",
                     {"x-portkey-provider": "openai", "x-portkey-custom-host": f"http://127.0.0.1:{self.ports[up]}/v1",
                      "Authorization": "Bearer sk-bench-unused"}, "gpt-bench")
-        if gw == "corouter":
-            return (f"http://127.0.0.1:{self.ports['corouter']}/v1/chat/completions",
+        if gw in ("corouter", "corouter-off"):
+            return (f"http://127.0.0.1:{self.ports[gw]}/v1/chat/completions",
                     {"Authorization": f"Bearer {self.key}"}, f"bench/{up}")
         raise ValueError(gw)
 
@@ -536,7 +566,7 @@ http {{
         if gw == "direct":
             return []
         p = self.gw_procs[gw]
-        if gw == "corouter":
+        if gw in ("corouter", "corouter-off"):
             return [p.pid]  # the JVM only: its PostgreSQL is accounted separately (db_cpu)
         return sorted(descendants([p.pid]))
 
@@ -905,12 +935,16 @@ end
     def s4(self):
         if "corouter" not in self.gateways:
             return
-        self.warmup(["corouter"], [])
+        self.start_corouter_unmetered()
+        self.warmup(["corouter", "corouter-off"], [])
         secs, reps = self.d(self.a.duration, 3), self.d(self.a.repeats, 1)
-        log(f"S4: money path (auth + reservation + settlement + usage rows + ledger), c=64, {secs} s x {reps}")
-        runs = self.interleaved("S4", "c64-m0-money", ["corouter"], lambda g: self.wrk(g, "m0", 64, secs), "requests",
-                                reps, db=True, show=lambda r: f"{r['result']['rps']:.0f} req/s {r.get('cpu_us_per_unit')} us/req "
-                                                              f"db {r.get('db_commits_per_s')} commits/s")
+        log(f"S4: money path (auth + reservation + settlement + usage rows + ledger) vs metering off, c=64, "
+            f"{secs} s x {reps}")
+        runs = self.interleaved("S4", "c64-m0-money", ["corouter", "corouter-off"],
+                                lambda g: self.wrk(g, "m0", 64, secs), "requests", reps, db=True,
+                                show=lambda r: f"{r['result']['rps']:.0f} req/s {r.get('cpu_us_per_unit')} us/req "
+                                               f"db {r.get('db_commits_per_s')} commits/s")
+        off = runs["corouter-off"]
         rs = runs["corouter"]
         self.summary["S4"] = {
             "rps": med([r["result"]["rps"] for r in rs]), "cpu_us": med([r.get("cpu_us_per_unit") for r in rs]),
@@ -918,7 +952,13 @@ end
             "db_commits_per_s": med([r.get("db_commits_per_s") for r in rs]),
             "commits_per_request": med([r["db_commits"] / r["count"] for r in rs if r["count"]]),
             "foreign_core1": med([r["foreign_core1"] for r in rs]), "foreign_core0": med([r["foreign_core0"] for r in rs]),
-            "metering_off": None,
+            "metering_off": {"rps": med([r["result"]["rps"] for r in off]),
+                             "cpu_us": med([r.get("cpu_us_per_unit") for r in off]),
+                             "cpu_us_range": [min(r.get("cpu_us_per_unit") or 0 for r in off),
+                                              max(r.get("cpu_us_per_unit") or 0 for r in off)],
+                             "errors": sum(r["result"]["errors"] for r in off)},
+            "cpu_us_range": [min(r.get("cpu_us_per_unit") or 0 for r in rs), max(r.get("cpu_us_per_unit") or 0 for r in rs)],
+            "errors": sum(r["result"]["errors"] for r in rs),
         }
 
     def reconcile(self):
@@ -1032,8 +1072,12 @@ end
                 x = s["S4"]["commits_per_request"]
                 add("S4 no per-request database commit", f"{x:.4f} commits/request ({s['S4']['db_commits_per_s']}/s)",
                     x < 0.05)
-            add("S4 money path <= 10% extra CPU per request", "not measured", None,
-                "corouter has no switch to turn metering/billing off")
+            off = s["S4"].get("metering_off")
+            if off and off.get("cpu_us") and s["S4"].get("cpu_us"):
+                extra = (s["S4"]["cpu_us"] - off["cpu_us"]) / off["cpu_us"] * 100
+                add("S4 money path <= 10% extra CPU per request",
+                    f"{extra:+.1f}% ({s['S4']['cpu_us']:.1f} vs {off['cpu_us']:.1f} us/request off)", extra <= 10,
+                    "JVM CPU only; PostgreSQL's is reported beside it")
         if "corouter_rss_mb" in s:
             x = s.get("S2", {}).get("rss_mb", {}).get(c) or s["corouter_rss_mb"]["peak"]
             add("RSS <= 512 MB at the S2 load", f"{x} MB (heap {self.a.heap})", x <= 512)
@@ -1111,7 +1155,12 @@ end
                       f"Σ charges {rc['charged_nano']} n$ ({rc['charges']} transactions), Σ customer debits "
                       f"{rc['customer_debits_nano']} n$, balance {rc['balance_nano']} = grants {rc['granted_nano']} − charges: "
                       f"**{'exact' if rc['exact'] else 'MISMATCH'}**"]
-            L += ["- metering/billing off for comparison: not available (no switch in corouter).", ""]
+            off = x.get("metering_off")
+            if off:
+                L += [f"- the same corouter jar with `metering.enabled: false` (auth on; no reservation, settlement or "
+                      f"usage row), interleaved with the runs above: {f(off['rps'])} req/s, {f(off['cpu_us'], 1)} µs "
+                      f"CPU/request [{off['cpu_us_range'][0]}–{off['cpu_us_range'][1]}], {off['errors']} errors"]
+            L += [""]
         if "gc" in s:
             g = s["gc"]
             L += [f"GC ({g['collector']}): max pause after warm-up {f(g['max_after_warmup_ms'], 2)} ms "
