@@ -17,6 +17,7 @@ import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import co.corouter.server.routing.Router;
 import co.corouter.server.routing.Router.Route;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -163,22 +164,40 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         // The usage record is handed to metering before the response is written: once a client holds its answer,
         // the record is queued, so a flush (or GET /v1/generation shortly after) always finds it.
         void completeWhole(ChatCompletion completion) {
-            long charged = finish(200, null, completion.usage(), finishReason(completion.body()));
-            JsonObject body = completion.body();
-            body.put("id", id).put("model", chat.model().id()).put("provider", route.model().provider())
-                    .put("usage", usageJson(completion.usage(), charged));
-            if (!response.closed() && !response.ended()) {
-                response.putHeader("Content-Type", "application/json").end(body.toBuffer());
+            boolean raw = completion.raw() != null;
+            long charged = finish(200, null, completion.usage(),
+                    raw ? completion.finishReason() : finishReason(completion.body()));
+            if (response.closed() || response.ended()) {
+                return;
             }
+            Buffer answer;
+            if (raw) {
+                Buffer head = Buffer.buffer(384).appendString("\"id\":").appendBytes(quoted(id))
+                        .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
+                        .appendString(",\"provider\":").appendBytes(quoted(route.model().provider()))
+                        .appendString(",\"usage\":");
+                appendUsage(head, completion.usage(), charged);
+                answer = CompletionSplicer.splice(completion.raw(), head, "id", "model", "provider", "usage");
+            } else {
+                JsonObject body = completion.body();
+                body.put("id", id).put("model", chat.model().id()).put("provider", route.model().provider())
+                        .put("usage", usageJson(completion.usage(), charged));
+                answer = body.toBuffer();
+            }
+            response.putHeader("Content-Type", "application/json").end(answer);
         }
 
         void completeStream(StreamOutcome outcome) {
             long charged = finish(200, null, outcome.usage(), outcome.finishReason());
             if (!response.closed() && !response.ended()) {
                 sink.begin();
-                Buffer tail = Buffer.buffer(256).appendString("data: ")
-                        .appendBuffer(usageChunk(outcome.usage(), charged).toBuffer()).appendString("\n\n")
-                        .appendBuffer(DONE);
+                Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":").appendBytes(quoted(id))
+                        .appendString(",\"object\":\"chat.completion.chunk\",\"created\":")
+                        .appendString(Long.toString(createdMillis / 1000))
+                        .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
+                        .appendString(",\"provider\":").appendBytes(quoted(chat.model().provider()))
+                        .appendString(",\"choices\":[],\"usage\":");
+                appendUsage(tail, outcome.usage(), charged).appendString("}\n\n").appendBuffer(DONE);
                 response.end(tail);
             }
         }
@@ -250,13 +269,28 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             }
             return Math.min(chat.model().cost(usage.promptTokens(), usage.completionTokens()), reserved);
         }
+    }
 
-        JsonObject usageChunk(Usage usage, long charged) {
-            return new JsonObject().put("id", id).put("object", "chat.completion.chunk")
-                    .put("created", createdMillis / 1000).put("model", chat.model().id())
-                    .put("provider", chat.model().provider()).put("choices", new JsonArray())
-                    .put("usage", usageJson(usage, charged));
-        }
+    private static byte[] quoted(String value) {
+        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
+        byte[] out = new byte[inner.length + 2];
+        out[0] = '"';
+        System.arraycopy(inner, 0, out, 1, inner.length);
+        out[out.length - 1] = '"';
+        return out;
+    }
+
+    /** {@link #usageJson} written straight into {@code out} (the hot path: no intermediate objects). */
+    static Buffer appendUsage(Buffer out, Usage usage, long charged) {
+        return out.appendString("{\"prompt_tokens\":").appendString(Integer.toString(usage.promptTokens()))
+                .appendString(",\"completion_tokens\":").appendString(Integer.toString(usage.completionTokens()))
+                .appendString(",\"total_tokens\":").appendString(Integer.toString(usage.totalTokens()))
+                .appendString(",\"cost\":").appendString(Money.toUsd(charged).toPlainString())
+                .appendString(",\"is_byok\":false,\"prompt_tokens_details\":{\"cached_tokens\":")
+                .appendString(Integer.toString(usage.cachedTokens()))
+                .appendString("},\"completion_tokens_details\":{\"reasoning_tokens\":")
+                .appendString(Integer.toString(usage.reasoningTokens()))
+                .appendString("},\"cost_details\":{\"upstream_inference_cost\":null}}");
     }
 
     static JsonObject usageJson(Usage usage, long charged) {

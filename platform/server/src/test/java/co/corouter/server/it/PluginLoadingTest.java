@@ -97,7 +97,7 @@ class PluginLoadingTest {
         assertThat(future.state()).isEqualTo("FAILED");
         assertThat(future.requires()).isEqualTo(">=9.0.0");
         assertThat(future.error()).contains(">=9.0.0").contains(PluginApi.VERSION)
-                .isEqualTo("requires plugin-api >=9.0.0 but this host implements 1.0.0");
+                .isEqualTo("requires plugin-api >=9.0.0 but this host implements " + PluginApi.VERSION);
     }
 
     @Test
@@ -194,7 +194,7 @@ class PluginLoadingTest {
         assertThat(plugins.get("provider-mock").getString("version")).isNotBlank();
         assertThat(plugins.get("provider-openai").getString("state")).isEqualTo("STARTED");
         assertThat(plugins.get("provider-future").getString("state")).isEqualTo("FAILED");
-        assertThat(plugins.get("provider-future").getString("error")).contains(">=9.0.0").contains("1.0.0");
+        assertThat(plugins.get("provider-future").getString("error")).contains(">=9.0.0").contains(PluginApi.VERSION);
         assertThat(plugins.get("provider-ghost").getString("state")).isEqualTo("FAILED");
         assertThat(plugins.get("provider-ghost").getString("error")).contains("NoSuchPlugin");
         assertThat(plugins.get("broken.jar").getString("state")).isEqualTo("FAILED");

@@ -135,8 +135,12 @@ public abstract class ProviderTck {
         complete(vertx, request(upstreamModel(), false, maxTokens(), Promise.<Void>promise().future()))
                 .onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
                     assertNotNull(completion, "complete() must not succeed with null");
-                    JsonObject body = completion.body();
+                    JsonObject body = completion.parsed();
                     assertNotNull(body, "a completion needs a body");
+                    if (completion.raw() != null) {
+                        assertEquals(body.getJsonArray("choices").getJsonObject(0).getString("finish_reason"),
+                                completion.finishReason(), "a raw completion's finishReason is its first choice's");
+                    }
                     assertEquals("chat.completion", body.getString("object"), "body.object");
                     JsonArray choices = body.getJsonArray("choices");
                     assertNotNull(choices, "body.choices");

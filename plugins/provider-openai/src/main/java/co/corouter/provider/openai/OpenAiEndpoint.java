@@ -8,6 +8,9 @@ import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -19,9 +22,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.util.function.Function;
 
 /**
@@ -31,6 +34,7 @@ import java.util.function.Function;
 final class OpenAiEndpoint implements ProviderEndpoint {
 
     private static final String EVENT_STREAM = "text/event-stream";
+    private static final JsonFactory JSON = new JsonFactory();
 
     private final Vertx vertx;
     private final OpenAiOptions options;
@@ -101,24 +105,83 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         return request;
     }
 
-    private static ChatCompletion completion(int status, Buffer body, ChatRequest chat) {
+    /**
+     * Checks a whole completion in one streaming pass (it must be one JSON object with a {@code choices} array) and
+     * reads its usage and first finish reason; the body itself is handed on as bytes, never parsed into objects.
+     */
+    static ChatCompletion completion(int status, Buffer body, ChatRequest chat) {
         if (status / 100 != 2) {
             throw UpstreamErrors.ofStatus(status, body);
         }
-        JsonObject completion;
-        try {
-            completion = new JsonObject(body);
-        } catch (RuntimeException notJson) {
-            throw new ProviderException(Kind.BAD_RESPONSE, status, "upstream sent a completion that is not JSON");
+        byte[] bytes = body.getBytes();
+        boolean choices = false;
+        String finishReason = null;
+        Usage usage = null;
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw notJson(status);
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("choices".equals(name) && value == JsonToken.START_ARRAY) {
+                    choices = true;
+                    finishReason = firstFinishReason(parser);
+                } else if ("usage".equals(name) && value == JsonToken.START_OBJECT) {
+                    int start = (int) parser.currentTokenLocation().getByteOffset();
+                    parser.skipChildren();
+                    int end = (int) parser.currentLocation().getByteOffset();
+                    usage = Usages.reported(new JsonObject(Buffer.buffer(end - start).appendBytes(bytes, start,
+                            end - start)));
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            if (parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) {
+                throw notJson(status);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ProviderException known) {
+                throw known;
+            }
+            throw notJson(status);
         }
-        if (!(completion.getValue("choices") instanceof JsonArray choices)) {
+        if (!choices) {
             throw new ProviderException(Kind.BAD_RESPONSE, status, "upstream sent a completion without choices");
         }
-        Usage usage = Usages.reported(completion.getValue("usage"));
         if (usage == null) {
-            usage = Usages.estimated(chat.body(), Usages.outputChars(choices));
+            // rare: an upstream that reports no usage; estimate from the parsed answer
+            usage = Usages.estimated(chat.body(), Usages.outputChars(new JsonObject(body).getJsonArray("choices")));
         }
-        return new ChatCompletion(completion, usage);
+        return ChatCompletion.raw(body, usage, finishReason);
+    }
+
+    /** Walks the {@code choices} array (parser on its START_ARRAY, left on its END_ARRAY). */
+    private static String firstFinishReason(JsonParser parser) throws IOException {
+        String finishReason = null;
+        boolean first = true;
+        JsonToken token;
+        while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+            if (token == JsonToken.START_OBJECT && first) {
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    JsonToken value = parser.nextToken();
+                    if ("finish_reason".equals(name) && value == JsonToken.VALUE_STRING) {
+                        finishReason = parser.getText();
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else {
+                parser.skipChildren();
+            }
+            first = false;
+        }
+        return finishReason;
+    }
+
+    private static ProviderException notJson(int status) {
+        return new ProviderException(Kind.BAD_RESPONSE, status, "upstream sent a completion that is not JSON");
     }
 
     /**

@@ -71,7 +71,9 @@ class OpenAiEndpointTest {
 
         complete(chat(body())).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
             assertThat(completion.usage()).isEqualTo(Usage.of(7, 12));
-            assertThat(completion.body().getJsonArray("choices").getJsonObject(0)
+            assertThat(completion.raw()).as("handed on as the upstream's bytes").isNotNull();
+            assertThat(completion.finishReason()).isEqualTo("stop");
+            assertThat(completion.parsed().getJsonArray("choices").getJsonObject(0)
                     .getJsonObject("message").getString("content")).isEqualTo(CONTENT);
             assertThat(upstream.requestCount()).isEqualTo(1);
             testContext.completeNow();
