@@ -745,9 +745,9 @@ end
         for g in gws:
             if g in self.warm:
                 continue
-            secs = {"corouter": self.a.warmup, "portkey": max(5, self.a.warmup // 3)}.get(g, 5)
+            secs = {"corouter": self.a.warmup, "corouter-off": self.a.warmup, "portkey": max(5, self.a.warmup // 3)}.get(g, 5)
             if self.quick:
-                secs = {"corouter": 5, "portkey": 2}.get(g, 1)
+                secs = {"corouter": 5, "corouter-off": 5, "portkey": 2}.get(g, 1)
             log(f"  warm-up {g}: {secs} s")
             ns = secs if not stream_ups else max(1, secs * 2 // 3)
             self.wrk(g, "m0", 16, ns)
@@ -961,6 +961,51 @@ end
             "errors": sum(r["result"]["errors"] for r in rs),
         }
 
+    def soak(self):
+        """10 minutes at the S2 load (wrk c=64, mock 0 ms, full money path): RSS and heap-after-GC must not grow."""
+        if "corouter" not in self.gateways:
+            return
+        self.warmup(["corouter"], [])
+        total, step = self.d(600, 20), self.d(30, 5)
+        pid = self.gw_procs["corouter"].pid
+        log(f"SOAK: corouter at c=64 (mock 0 ms) for {total} s, RSS sampled every {step} s")
+        u0 = self.jvm_uptime()
+        t0, cpu0 = time.time(), cpu_ticks([pid])
+        samples, reqs, errors = [], 0, 0
+        while time.time() - t0 < total:
+            r = self.wrk("corouter", "m0", 64, step)
+            reqs += r["requests"]
+            errors += r["errors"]
+            samples.append({"t_s": round(time.time() - t0), "rss_mb": round((status_kb(pid, "VmRSS") or 0) / 1024, 1),
+                            "rps": r["rps"], "p99_us": r["p99"], "errors": r["errors"], "uptime_s": self.jvm_uptime()})
+            log(f"  soak t={samples[-1]['t_s']:>4} s  RSS {samples[-1]['rss_mb']} MB  {r['rps']:.0f} req/s  "
+                f"p99 {r['p99'] / 1000:.1f} ms  errors {r['errors']}")
+        el = time.time() - t0
+        self.window("SOAK", u0)
+        # the first sample is taken after one step of load: growth is measured from there to the end
+        base = samples[min(1, len(samples) - 1)]
+        heap = self.heap_after_gc(base["uptime_s"], samples[-1]["uptime_s"])
+        self.summary["SOAK"] = {
+            "seconds": round(el), "requests": reqs, "errors": errors, "rps": round(reqs / el, 1),
+            "cpu_us": round((cpu_ticks([pid]) - cpu0) / CLK * 1e6 / reqs, 1) if reqs else None,
+            "rss_start_mb": base["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
+            "rss_max_mb": max(x["rss_mb"] for x in samples), "rss_growth_mb": round(samples[-1]["rss_mb"] - base["rss_mb"], 1),
+            "heap_after_gc": heap, "samples": samples}
+
+    def heap_after_gc(self, a, b):
+        """Heap occupancy after young collections in the JVM-uptime window [a, b]: mean of the first and last tenth."""
+        if not os.path.exists(self.gc_log) or a is None or b is None:
+            return None
+        after = []
+        for line in open(self.gc_log):
+            m = re.match(r"\[(\d+\.\d+)s\]\[info\s*\]\[gc\s*\] GC\(\d+\) Pause Young.* (\d+)M->(\d+)M\(", line.strip())
+            if m and a <= float(m.group(1)) <= b:
+                after.append(int(m.group(3)))
+        if len(after) < 10:
+            return {"pauses": len(after)}
+        k = max(1, len(after) // 10)
+        return {"pauses": len(after), "first_mb": round(sum(after[:k]) / k, 1), "last_mb": round(sum(after[-k:]) / k, 1)}
+
     def reconcile(self):
         """After the run: Σ usage cost == Σ ledger charges == Σ customer debits; balance == grants − charges."""
         if not self.pg_port:
@@ -1081,7 +1126,20 @@ end
         if "corouter_rss_mb" in s:
             x = s.get("S2", {}).get("rss_mb", {}).get(c) or s["corouter_rss_mb"]["peak"]
             add("RSS <= 512 MB at the S2 load", f"{x} MB (heap {self.a.heap})", x <= 512)
-        add("no RSS growth over a 10-minute run", "not measured", None, "no soak scenario yet")
+        if "SOAK" in s:
+            k = s["SOAK"]
+            h = k.get("heap_after_gc") or {}
+            grew = k["rss_growth_mb"]
+            heap_note = (f"; heap after young GC {h['first_mb']} -> {h['last_mb']} MB" if "first_mb" in h else "")
+            limit = max(8.0, 0.02 * k["rss_start_mb"])
+            heap_ok = "first_mb" not in h or h["last_mb"] <= h["first_mb"] * 1.10 + 2
+            add("no RSS growth over a 10-minute run",
+                f"{k['rss_start_mb']} -> {k['rss_end_mb']} MB ({grew:+.1f} MB){heap_note}; {k['requests']} requests, "
+                f"{k['errors']} errors",
+                None if k["seconds"] < 540 else (grew <= limit and heap_ok and k["errors"] == 0),
+                f"pass = growth <= {limit:.0f} MB (2%) from minute 1 to the end, heap after GC within 10%, no error")
+        else:
+            add("no RSS growth over a 10-minute run", "not measured", None, "run the soak scenario")
         if "gc" in s and s["gc"]["max_after_warmup_ms"] is not None:
             x = s["gc"]["max_after_warmup_ms"]
             add("GC pause max <= 5 ms after warm-up", f"{x:.2f} ms ({s['gc']['collector']})", x <= 5)
@@ -1161,6 +1219,15 @@ end
                       f"usage row), interleaved with the runs above: {f(off['rps'])} req/s, {f(off['cpu_us'], 1)} µs "
                       f"CPU/request [{off['cpu_us_range'][0]}–{off['cpu_us_range'][1]}], {off['errors']} errors"]
             L += [""]
+        if "SOAK" in s:
+            k = s["SOAK"]
+            h = k.get("heap_after_gc") or {}
+            L += [f"### Soak — corouter for {k['seconds']} s at the S2 load (wrk -t1 -c64, mock 0 ms, money path on)", "",
+                  f"- {k['requests']} requests ({f(k['rps'])} req/s), {k['errors']} errors, {f(k['cpu_us'], 1)} µs "
+                  f"CPU/request; RSS {k['rss_start_mb']} MB after the first step -> {k['rss_end_mb']} MB at the end "
+                  f"(max {k['rss_max_mb']} MB)" + (f"; heap after young GC {h['first_mb']} MB (first tenth of the "
+                  f"pauses) -> {h['last_mb']} MB (last tenth), {h['pauses']} pauses" if "first_mb" in h else ""),
+                  "- RSS by time (s: MB): " + ", ".join(f"{x['t_s']}: {x['rss_mb']}" for x in k["samples"]), ""]
         if "gc" in s:
             g = s["gc"]
             L += [f"GC ({g['collector']}): max pause after warm-up {f(g['max_after_warmup_ms'], 2)} ms "
@@ -1292,7 +1359,7 @@ end
 def main():
     p = argparse.ArgumentParser(prog="scripts/bench/run.sh", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("scenarios", nargs="*", help="s1 s2 s3 s4 (default: all)")
+    p.add_argument("scenarios", nargs="*", help="s1 s2 s3 s4 soak (default: all)")
     p.add_argument("--quick", action="store_true", help="short runs, 1 repeat: a smoke check (< 3 min)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--duration", type=int, default=20, help="seconds per measured run (full mode)")
@@ -1316,9 +1383,9 @@ def main():
     p.add_argument("--keep-work", action="store_true", help="keep the temp dir (logs, GC log, configs)")
     p.add_argument("--no-build", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
-    scen = [s.lower() for s in a.scenarios] or ["s1", "s2", "s3", "s4"]
+    scen = [s.lower() for s in a.scenarios] or ["s1", "s2", "s3", "s4", "soak"]
     for s in scen:
-        if s not in ("s1", "s2", "s3", "s4"):
+        if s not in ("s1", "s2", "s3", "s4", "soak"):
             p.error(f"unknown scenario {s}")
     b = Bench(a)
 
