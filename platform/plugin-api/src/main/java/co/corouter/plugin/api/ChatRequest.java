@@ -1,26 +1,106 @@
 package co.corouter.plugin.api;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.Objects;
 
 /**
- * A chat completion request as the host hands it to a provider.
+ * A chat completion request as the host hands it to a provider. Confined to the event loop that calls the
+ * provider. Its {@link #toString()} never shows the body (request content is never logged).
  *
- * @param generationId  the host's id for this request (also the {@code X-Generation-Id} header); use it as
- *                      the completion {@code id} where a provider invents one
- * @param upstreamModel the model name to send upstream (the catalog maps public ids to upstream names)
- * @param body          the client's request body (OpenAI chat-completions shape), already validated; treat as
- *                      read-only — copy before changing
- * @param maxTokens     the completion-token cap the host reserved credit for; providers must not let the
- *                      upstream produce more
- * @param timeoutMillis the whole-request budget; fail with {@link ProviderException.Kind#TIMEOUT} after it
- * @param cancelled     completes when the client went away; stop the upstream call then
+ * <p>The host passes the client's body as the bytes it received ({@link #raw()}), already validated as one JSON
+ * object of the OpenAI chat-completions shape. {@link #body()} parses them on first use; a provider that only
+ * forwards the request can splice the bytes instead and never pay for the parse.
+ *
+ * <p>Accessors: {@code generationId} — the host's id for this request (also the {@code X-Generation-Id} header; use
+ * it as the completion {@code id} where a provider invents one); {@code upstreamModel} — the model name to send
+ * upstream (the catalog maps public ids to upstream names); {@code maxTokens} — the completion-token cap the host
+ * reserved credit for (providers must not let the upstream produce more); {@code timeoutMillis} — the whole-request
+ * budget (fail with {@link ProviderException.Kind#TIMEOUT} after it); {@code cancelled} — completes when the client
+ * went away (stop the upstream call then).
  */
-public record ChatRequest(
-        String generationId,
-        String upstreamModel,
-        JsonObject body,
-        int maxTokens,
-        long timeoutMillis,
-        Future<Void> cancelled) {
+public final class ChatRequest {
+
+    private final String generationId;
+    private final String upstreamModel;
+    private final int maxTokens;
+    private final long timeoutMillis;
+    private final Future<Void> cancelled;
+    private Buffer raw;
+    private JsonObject body;
+
+    /** A request from a parsed body (tests, tools). */
+    public ChatRequest(String generationId, String upstreamModel, JsonObject body, int maxTokens, long timeoutMillis,
+                       Future<Void> cancelled) {
+        this(generationId, upstreamModel, null, Objects.requireNonNull(body, "body"), maxTokens, timeoutMillis,
+                cancelled);
+    }
+
+    private ChatRequest(String generationId, String upstreamModel, Buffer raw, JsonObject body, int maxTokens,
+                        long timeoutMillis, Future<Void> cancelled) {
+        this.generationId = generationId;
+        this.upstreamModel = upstreamModel;
+        this.raw = raw;
+        this.body = body;
+        this.maxTokens = maxTokens;
+        this.timeoutMillis = timeoutMillis;
+        this.cancelled = cancelled;
+    }
+
+    /**
+     * A request from the client's bytes, which the host has validated as one JSON object.
+     *
+     * @since 1.1.0
+     */
+    public static ChatRequest ofRaw(String generationId, String upstreamModel, Buffer raw, int maxTokens,
+                                    long timeoutMillis, Future<Void> cancelled) {
+        return new ChatRequest(generationId, upstreamModel, Objects.requireNonNull(raw, "raw"), null, maxTokens,
+                timeoutMillis, cancelled);
+    }
+
+    public String generationId() {
+        return generationId;
+    }
+
+    public String upstreamModel() {
+        return upstreamModel;
+    }
+
+    /** The client's body as a JSON object (parsed on first use); treat as read-only — copy before changing. */
+    public JsonObject body() {
+        if (body == null) {
+            body = new JsonObject(raw);
+        }
+        return body;
+    }
+
+    /**
+     * The client's body as JSON bytes; treat as read-only.
+     *
+     * @since 1.1.0
+     */
+    public Buffer raw() {
+        if (raw == null) {
+            raw = body.toBuffer();
+        }
+        return raw;
+    }
+
+    public int maxTokens() {
+        return maxTokens;
+    }
+
+    public long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    public Future<Void> cancelled() {
+        return cancelled;
+    }
+
+    @Override
+    public String toString() {
+        return "ChatRequest[" + generationId + ", " + upstreamModel + ", maxTokens=" + maxTokens + "]";
+    }
 }

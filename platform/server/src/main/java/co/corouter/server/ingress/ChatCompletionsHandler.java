@@ -125,7 +125,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         Future<Void> call() {
             route = router.route(chat.model());
             response.closeHandler(v -> cancelled.tryComplete());
-            ChatRequest request = new ChatRequest(id, chat.model().upstreamModel(), chat.body(), chat.maxTokens(),
+            ChatRequest request = ChatRequest.ofRaw(id, chat.model().upstreamModel(), chat.raw(), chat.maxTokens(),
                     upstreamTimeoutMillis, cancelled.future());
             Promise<Object> outcome = Promise.promise();
             long guard = vertx.setTimer(upstreamTimeoutMillis + GUARD_MILLIS, t -> {

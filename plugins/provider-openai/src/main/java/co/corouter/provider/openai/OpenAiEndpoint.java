@@ -61,7 +61,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
 
     @Override
     public Future<ChatCompletion> complete(ChatRequest chat) {
-        Buffer payload = UpstreamBody.of(chat, false).toBuffer();
+        Buffer payload = UpstreamBody.of(chat, false);
         UpstreamCall<ChatCompletion> call = new UpstreamCall<>(vertx, chat);
         client.request(requestOptions("application/json"))
                 .compose(call::adopt)
@@ -77,7 +77,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
 
     @Override
     public Future<StreamOutcome> stream(ChatRequest chat, ChunkSink sink) {
-        Buffer payload = UpstreamBody.of(chat, true).toBuffer();
+        Buffer payload = UpstreamBody.of(chat, true);
         UpstreamCall<StreamOutcome> call = new UpstreamCall<>(vertx, chat);
         client.request(requestOptions(EVENT_STREAM))
                 .compose(call::adopt)

@@ -1,62 +1,121 @@
 package co.corouter.provider.openai;
 
 import co.corouter.plugin.api.ChatRequest;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.Set;
 
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
-/** Turns the client's request body into the body sent upstream. */
+/**
+ * Turns the client's request body into the body sent upstream, splicing the client's bytes: every top-level member
+ * is copied as it came except {@code model} (replaced), {@code stream} (set), {@code stream_options} (usage asked
+ * for on a stream, dropped otherwise), the token caps (capped) and the OpenRouter-only fields (dropped). Content is
+ * never parsed into objects on this path.
+ */
 final class UpstreamBody {
 
     /** OpenRouter-only fields: strict upstreams (OpenAI itself) reject unknown parameters with a 400. */
-    private static final List<String> ROUTER_ONLY_FIELDS = List.of("models", "provider", "route", "transforms",
+    private static final Set<String> ROUTER_ONLY_FIELDS = Set.of("models", "provider", "route", "transforms",
             "plugins", "usage", "debug");
+    private static final JsonFactory JSON = new JsonFactory();
 
     private UpstreamBody() {
     }
 
-    /**
-     * A shallow copy of the client's body (nested values are shared, never mutated) with {@code model}
-     * replaced, {@code stream} set, and the token cap enforced.
-     */
-    static JsonObject of(ChatRequest request, boolean stream) {
-        Map<String, Object> fields = new LinkedHashMap<>(request.body().getMap());
-        ROUTER_ONLY_FIELDS.forEach(fields::remove);
-        JsonObject body = new JsonObject(fields);
-        body.put("model", request.upstreamModel());
-        body.put("stream", stream);
-        if (stream) {
-            JsonObject streamOptions = body.getValue("stream_options") instanceof JsonObject given
-                    ? given.copy() : new JsonObject();
-            body.put("stream_options", streamOptions.put("include_usage", true));
-        } else {
-            // OpenAI answers 400 to stream_options on a non-streaming request
-            body.remove("stream_options");
+    /** The upstream body for {@code request}, as JSON bytes. */
+    static Buffer of(ChatRequest request, boolean stream) {
+        byte[] bytes = request.raw().getBytes();
+        int cap = request.maxTokens();
+        Buffer out = Buffer.buffer(bytes.length + 96).appendString("{\"model\":")
+                .appendBytes(quoted(request.upstreamModel()))
+                .appendString(stream ? ",\"stream\":true" : ",\"stream\":false");
+        boolean capped = false;
+        boolean streamOptions = false;
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("the request body is not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                int start = (int) parser.currentTokenLocation().getByteOffset();
+                JsonToken value = parser.nextToken();
+                switch (name) {
+                    case "model", "stream" -> parser.skipChildren();
+                    case "stream_options" -> {
+                        if (stream) {
+                            int from = (int) parser.currentTokenLocation().getByteOffset();
+                            parser.skipChildren();
+                            JsonObject options = value == JsonToken.START_OBJECT
+                                    ? new JsonObject(Buffer.buffer().appendBytes(bytes, from,
+                                    (int) parser.currentLocation().getByteOffset() - from)) : new JsonObject();
+                            out.appendString(",\"stream_options\":").appendBuffer(
+                                    options.put("include_usage", true).toBuffer());
+                            streamOptions = true;
+                        } else {
+                            parser.skipChildren(); // OpenAI answers 400 to stream_options on a non-streaming request
+                        }
+                    }
+                    case "max_tokens", "max_completion_tokens" -> {
+                        // reasoning models accept only max_completion_tokens: cap whichever the client used
+                        if (value == JsonToken.VALUE_NULL || cap <= 0) {
+                            copy(out, bytes, start, parser);
+                        } else {
+                            long given = value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT
+                                    ? parser.getNumberValue().longValue() : cap;
+                            parser.skipChildren();
+                            out.appendString(",\"").appendString(name).appendString("\":")
+                                    .appendString(Long.toString(Math.min(given, cap)));
+                            capped = true;
+                        }
+                    }
+                    default -> {
+                        if (ROUTER_ONLY_FIELDS.contains(name)) {
+                            parser.skipChildren();
+                        } else {
+                            copy(out, bytes, start, parser);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the request body is not valid JSON", e);
         }
-        capTokens(body, request.maxTokens());
-        return body;
+        if (stream && !streamOptions) {
+            out.appendString(",\"stream_options\":{\"include_usage\":true}");
+        }
+        if (!capped && cap > 0) {
+            out.appendString(",\"max_tokens\":").appendString(Integer.toString(cap));
+        }
+        return out.appendByte((byte) '}');
     }
 
-    /**
-     * Caps the completion budget at what the host reserved credit for. Reasoning models accept only
-     * {@code max_completion_tokens}, so that field is capped when the client used it; otherwise
-     * {@code max_tokens} is set.
-     */
-    private static void capTokens(JsonObject body, int cap) {
-        if (cap <= 0) {
-            return;
+    /** Copies the member that starts at {@code start} (its name) through its value, which the parser is on. */
+    private static void copy(Buffer out, byte[] bytes, int start, JsonParser parser) throws IOException {
+        JsonToken value = parser.currentToken();
+        int end;
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+            parser.skipChildren();
+            end = (int) parser.currentLocation().getByteOffset();
+        } else if (value == JsonToken.VALUE_STRING) {
+            // a string value is read lazily: finish it so the parser's position is past its closing quote
+            parser.getTextLength();
+            end = (int) parser.currentLocation().getByteOffset();
+        } else {
+            end = (int) parser.currentLocation().getByteOffset();
         }
-        boolean capped = false;
-        for (String field : List.of("max_completion_tokens", "max_tokens")) {
-            if (body.containsKey(field) && body.getValue(field) != null) {
-                body.put(field, body.getValue(field) instanceof Number n ? (int) Math.min(n.longValue(), cap) : cap);
-                capped = true;
-            }
-        }
-        if (!capped) {
-            body.put("max_tokens", cap);
-        }
+        out.appendByte((byte) ',').appendBytes(bytes, start, end - start);
+    }
+
+    private static byte[] quoted(String value) {
+        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
+        byte[] out = new byte[inner.length + 2];
+        out[0] = '"';
+        System.arraycopy(inner, 0, out, 1, inner.length);
+        out[out.length - 1] = '"';
+        return out;
     }
 }
