@@ -24,6 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code JsonObject} (with {@code Money.toUsd} of the charge); one op = one object built.</li>
  *   <li>{@code usageJsonToBuffer}: the same then {@code toBuffer()}, encoded by corouter's streaming codec as the
  *       node encodes it; one op = one usage object built and encoded (~250 bytes).</li>
+ *   <li>{@code appendUsage}: what the hot path does instead — the same bytes written straight into a buffer.</li>
+ *   <li>{@code spliceCompletion}: a whole ~600-byte upstream completion answered to the client:
+ *       {@link CompletionSplicer#splice} with corouter's id/model/provider/usage ahead of the upstream's members.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -46,6 +49,26 @@ public class UsageJsonBench {
         if (!text.contains("\"cost\":0.012207,")) {
             throw new IllegalStateException("the usage JSON does not carry the cost as a plain decimal: " + text);
         }
+    }
+
+    private static final Buffer UPSTREAM = Buffer.buffer("{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\","
+            + "\"created\":1795760406,\"model\":\"gpt-bench\",\"system_fingerprint\":\"fp_fake\",\"choices\":[{\"index\":0,"
+            + "\"message\":{\"role\":\"assistant\",\"content\":\"The quick brown fox jumps over the lazy dog while the "
+            + "benchmark keeps on counting every token.\",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+            + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":20,\"total_tokens\":32,\"prompt_tokens_details\":"
+            + "{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}");
+
+    @Benchmark
+    public Buffer appendUsage() {
+        return ChatCompletionsHandler.appendUsage(Buffer.buffer(256), usage, charged);
+    }
+
+    @Benchmark
+    public Buffer spliceCompletion() {
+        Buffer head = Buffer.buffer(384).appendString("\"id\":\"gen-0mwyldpr4zdGrAFyNj1tg27qA\",\"model\":\"corouter/mock-small\","
+                + "\"provider\":\"mock\",\"usage\":");
+        ChatCompletionsHandler.appendUsage(head, usage, charged);
+        return CompletionSplicer.splice(UPSTREAM, head, "id", "model", "provider", "usage");
     }
 
     @Benchmark
