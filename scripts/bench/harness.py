@@ -1290,6 +1290,21 @@ end
         if not self.a.keep_work:
             shutil.rmtree(self.work, ignore_errors=True)
 
+    def biggest_cost(self):
+        s2 = self.summary.get("S2", {}).get("mock", {})
+        out = ""
+        if "corouter" in s2 and "nginx" in s2 and s2["corouter"]["cpu_us"] and s2["nginx"]["cpu_us"]:
+            out = (f"The biggest measured cost: corouter spends {s2['corouter']['cpu_us']:.0f} µs of CPU per non-streaming "
+                   f"request where nginx spends {s2['nginx']['cpu_us']:.0f} µs (target 45 µs). `scripts/bench/profile.sh` "
+                   "splits it: about 40% is kernel time in the four socket calls of a proxied request (the same calls "
+                   "nginx makes), the rest is the Vert.x HTTP server and client, and the JSON passes over the request and "
+                   "the answer.")
+        s4 = self.summary.get("S4", {})
+        if s4.get("db_cpu_us"):
+            out += (f" The embedded PostgreSQL adds {s4['db_cpu_us']:.0f} µs of CPU per request on the other core "
+                    "(batched usage rows; one ledger charge per account per batch).")
+        return out
+
     def write_md(self, lines, out):
         md = os.path.join(ROOT, "BENCHMARKS.md")
         head = ["# corouter benchmarks", "",
@@ -1301,22 +1316,16 @@ end
                      "to quote. The JIT needs ≥ 60 s of warm-up and the box is shared; run `scripts/bench/run.sh` "
                      "(no `--quick`) for final numbers.", ""]
         verd = self.verdicts()
-        s2 = self.summary.get("S2", {}).get("mock", {})
-        gap = ""
-        if "corouter" in s2 and "nginx" in s2 and s2["corouter"]["cpu_us"] and s2["nginx"]["cpu_us"]:
-            gap = (f"The biggest measured cost: corouter spends {s2['corouter']['cpu_us']:.0f} µs of CPU per non-streaming "
-                   f"request where nginx spends {s2['nginx']['cpu_us']:.0f} µs (target 45 µs); it has not been profiled "
-                   "yet (JFR), so which part of the hot path dominates is still open.")
-        s4 = self.summary.get("S4", {})
-        if s4.get("db_cpu_us"):
-            gap += (f" The embedded PostgreSQL adds {s4['db_cpu_us']:.0f} µs of CPU per request on the other core "
-                    "(batched usage rows + ledger entries).")
+        gap = self.biggest_cost()
         tail = ["", "## How to run", "",
                 "```bash",
-                "scripts/bench/run.sh                 # everything: builds, ~45 min (60 s JIT warm-up, 3 repeats x 20 s)",
-                "scripts/bench/run.sh s1 s3           # some scenarios",
+                "scripts/bench/run.sh                 # everything: builds, ~1 h (60 s JIT warm-up, 3 repeats x 20 s, 10 min soak)",
+                "scripts/bench/run.sh s1 s3           # some scenarios (s1 s2 s3 s4 soak)",
                 "scripts/bench/run.sh --quick         # smoke check, 1 repeat, short runs (< 3 min after the build)",
                 "scripts/bench/run.sh --help          # durations, repeats, gateways, heap, stream levels, ...",
+                "scripts/bench/run.sh --render scripts/bench/results/<run>.json   # rewrite this file from a run's raw results",
+                "scripts/bench/jmh.sh                 # JMH microbenchmarks of the hot-path pieces (~4 min)",
+                "scripts/bench/profile.sh plain       # JFR profile + CPU per thread (user/sys) of a warm, pinned corouter",
                 "```", "",
                 "It installs nginx and wrk with apt-get when missing, Portkey (`@portkey-ai/gateway@1.15.2`, npm override "
                 "`@hono/node-server` 1.14.1) into `scripts/bench/.cache/`, and builds the load tools "
@@ -1343,9 +1352,14 @@ end
                 "- S4: after the run, Σ generations.cost = Σ ledger charge transactions = −Σ customer ledger entries of "
                 "charges, and the wallet balance = grants − charges, read with psql from the embedded PostgreSQL; "
                 "database commits from pg_stat_database.",
-                "", "## Not measured yet", "",
-                "- S4 money path vs. metering off (corouter has no switch to turn billing/metering off).",
-                "- RSS growth over a 10-minute soak; JMH microbenchmarks; the 1500 ms mock.",
+                "- S4 'metering off' is the same jar started a second time with `metering.enabled: false` (auth still "
+                "on; no reservation, settlement or usage row) against the same database, interleaved with the metered "
+                "runs.",
+                "- Soak: 10 minutes of the S2 load in 30 s steps; RSS (/proc VmRSS) after each step, and the heap "
+                "occupancy after young collections from the GC log (first vs. last tenth of the pauses).",
+                "", "## Not measured", "",
+                "- The 1500 ms mock: a slow upstream only holds connections open; the 800-stream S3 levels and the "
+                "open-loop 20 ms search cover held connections.",
                 "", "## Closing note", ""]
         tail += ["| target | measured | verdict |", "|---|---|---|"]
         tail += [f"| {x['target']} | {x['measured']} | {x['verdict']} |" for x in verd]
@@ -1354,6 +1368,18 @@ end
         with open(md, "w") as f:
             f.write("\n".join(head + lines + tail) + "\n")
         log(f"wrote {md}")
+
+
+def render(path):
+    """Rewrites BENCHMARKS.md (tables, verdicts, prose) from the raw results a run saved."""
+    with open(path) as f:
+        saved = json.load(f)
+    args = argparse.Namespace(**saved["args"])
+    b = Bench.__new__(Bench)
+    b.a, b.quick = args, args.quick
+    b.meta, b.summary, b.runs = saved["meta"], saved["summary"], saved["runs"]
+    lines, _ = b.report()
+    b.write_md(lines, os.path.abspath(path))
 
 
 def main():
@@ -1382,7 +1408,11 @@ def main():
     p.add_argument("--no-md", action="store_true", help="do not write BENCHMARKS.md")
     p.add_argument("--keep-work", action="store_true", help="keep the temp dir (logs, GC log, configs)")
     p.add_argument("--no-build", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--render", metavar="RESULTS_JSON", help="only rewrite BENCHMARKS.md from a run's raw results")
     a = p.parse_args()
+    if a.render:
+        render(a.render)
+        return
     scen = [s.lower() for s in a.scenarios] or ["s1", "s2", "s3", "s4", "soak"]
     for s in scen:
         if s not in ("s1", "s2", "s3", "s4", "soak"):

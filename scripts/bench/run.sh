@@ -12,6 +12,7 @@
 #
 #   --quick       short runs, 1 repeat, short warm-up: a smoke check of the harness (< 3 min after the build)
 #   --no-build    use the jars already built (platform/server/target, var/plugins)
+#   --render F    only rewrite BENCHMARKS.md from the raw results F of an earlier run
 #   --repeats N --duration S --warmup S --gateways direct,nginx,corouter,portkey --heap 256m --keep-work ...
 #                 (scripts/bench/run.sh --help lists them all)
 #
@@ -29,6 +30,7 @@ for a in "$@"; do
   case "$a" in
     --no-build) build=0 ;;
     -h|--help) sed -n '2,24p' "$0"; python3 "$bench/harness.py" --help; exit 0 ;;
+    --render) exec python3 "$bench/harness.py" "$@" ;;
   esac
 done
 
