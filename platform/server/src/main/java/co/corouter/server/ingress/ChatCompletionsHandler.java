@@ -19,6 +19,7 @@ import co.corouter.server.routing.Router;
 import co.corouter.server.routing.Router.Route;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -172,7 +173,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             }
             Buffer answer;
             if (raw) {
-                Buffer head = Buffer.buffer(384).appendString("\"id\":").appendBytes(quoted(id))
+                Buffer head = Buffer.buffer(384).appendString("\"id\":\"").appendString(id).appendString("\"")
                         .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
                         .appendString(",\"provider\":").appendBytes(quoted(route.model().provider()))
                         .appendString(",\"usage\":");
@@ -191,7 +192,7 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             long charged = finish(200, null, outcome.usage(), outcome.finishReason());
             if (!response.closed() && !response.ended()) {
                 sink.begin();
-                Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":").appendBytes(quoted(id))
+                Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":\"").appendString(id).appendString("\"")
                         .appendString(",\"object\":\"chat.completion.chunk\",\"created\":")
                         .appendString(Long.toString(createdMillis / 1000))
                         .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
@@ -271,12 +272,22 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         }
     }
 
+    /** Catalog strings (model ids, provider names) as JSON string literals, encoded once. */
+    private static final ConcurrentHashMap<String, byte[]> QUOTED = new ConcurrentHashMap<>();
+
     private static byte[] quoted(String value) {
+        byte[] cached = QUOTED.get(value);
+        if (cached != null) {
+            return cached;
+        }
         byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
         byte[] out = new byte[inner.length + 2];
         out[0] = '"';
         System.arraycopy(inner, 0, out, 1, inner.length);
         out[out.length - 1] = '"';
+        if (QUOTED.size() < 4_096) {
+            QUOTED.put(value, out);
+        }
         return out;
     }
 

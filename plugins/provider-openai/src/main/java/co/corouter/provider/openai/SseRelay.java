@@ -13,8 +13,9 @@ import java.util.Arrays;
 /**
  * Filters an upstream SSE byte stream into what the client should see, one upstream read at a time.
  * Complete events (ended by a blank line, any of {@code \n}, {@code \r\n}, {@code \r}) pass unchanged, except:
- * comment lines are dropped, {@code data: [DONE]} is dropped and ends the stream, a usage-only chunk is dropped
- * and its usage kept, and a chunk with choices that also carries usage loses its {@code usage} field.
+ * comment lines are dropped, {@code data: [DONE]} is dropped and ends the stream, a usage-only chunk (OpenAI sends
+ * it last, just before {@code [DONE]}) is dropped, its usage kept, and ends the stream, and a chunk with choices
+ * that also carries usage loses its {@code usage} field.
  * An incomplete event is kept until the next read completes it.
  *
  * <p>Not thread-safe: one instance per stream, used on that stream's event loop.
@@ -100,7 +101,7 @@ final class SseRelay {
         return accept(Buffer.buffer(terminated));
     }
 
-    /** True once {@code data: [DONE]} arrived. */
+    /** True once {@code data: [DONE]} or the usage-only chunk arrived. */
     boolean done() {
         return done;
     }
@@ -200,6 +201,9 @@ final class SseRelay {
             usage = parsed;
         }
         if (choices.isEmpty()) {
+            // OpenAI's usage-only chunk is the last event before [DONE] (stream_options.include_usage): the answer is
+            // complete here, so the client gets corouter's usage chunk now instead of one upstream gap later
+            done = parsed != null;
             return NO_BYTES;
         }
         chunk.remove("usage");

@@ -110,7 +110,23 @@ final class UpstreamBody {
         out.appendByte((byte) ',').appendBytes(bytes, start, end - start);
     }
 
+    /** Upstream model names as JSON string literals, encoded once (a provider has a handful). */
+    private static final java.util.concurrent.ConcurrentHashMap<String, byte[]> QUOTED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private static byte[] quoted(String value) {
+        byte[] cached = QUOTED.get(value);
+        if (cached != null) {
+            return cached;
+        }
+        byte[] out = encode(value);
+        if (QUOTED.size() < 1_024) {
+            QUOTED.put(value, out);
+        }
+        return out;
+    }
+
+    private static byte[] encode(String value) {
         byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
         byte[] out = new byte[inner.length + 2];
         out[0] = '"';

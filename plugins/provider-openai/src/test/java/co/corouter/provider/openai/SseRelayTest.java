@@ -53,6 +53,21 @@ class SseRelayTest {
     }
 
     @Test
+    void theUsageOnlyChunkEndsTheStreamWithoutWaitingForDone() {
+        SseRelay relay = new SseRelay();
+        String usageChunk = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
+
+        assertThat(relay.accept(Buffer.buffer(DELTA + usageChunk))).hasToString(DELTA);
+        assertThat(relay.done()).as("complete at the usage chunk: [DONE] may come one upstream gap later").isTrue();
+        assertThat(relay.reportedUsage()).isEqualTo(new Usage(3, 4, 0, 0, false));
+        assertThat(relay.accept(Buffer.buffer("data: [DONE]\n\n")).length()).isZero();
+
+        SseRelay unusable = new SseRelay();
+        unusable.accept(Buffer.buffer("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":\"x\"}}\n\n"));
+        assertThat(unusable.done()).as("an unusable usage chunk does not end the stream").isFalse();
+    }
+
+    @Test
     void failsOnANonJsonDataLineAfterForwardingTheEventsBeforeIt() {
         SseRelay relay = new SseRelay();
 
