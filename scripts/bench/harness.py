@@ -937,6 +937,7 @@ end
             return
         self.start_corouter_unmetered()
         self.warmup(["corouter", "corouter-off"], [])
+        u0 = self.jvm_uptime()
         secs, reps = self.d(self.a.duration, 3), self.d(self.a.repeats, 1)
         log(f"S4: money path (auth + reservation + settlement + usage rows + ledger) vs metering off, c=64, "
             f"{secs} s x {reps}")
@@ -944,6 +945,7 @@ end
                                 lambda g: self.wrk(g, "m0", 64, secs), "requests", reps, db=True,
                                 show=lambda r: f"{r['result']['rps']:.0f} req/s {r.get('cpu_us_per_unit')} us/req "
                                                f"db {r.get('db_commits_per_s')} commits/s")
+        self.window("S4", u0)
         off = runs["corouter-off"]
         rs = runs["corouter"]
         self.summary["S4"] = {
@@ -1064,6 +1066,7 @@ end
         warm = getattr(self, "gc_marks", {}).get("warm_end") or 0
         out = {"collector": gc_name, "pauses_after_warmup": sum(1 for t, _, _ in pauses if t >= warm),
                "max_after_warmup_ms": max([d for t, d, _ in pauses if t >= warm], default=None),
+               "max_after_warmup_kind": max([(d, k, t) for t, d, k in pauses if t >= warm], default=(None, None, None))[1:],
                "max_during_warmup_ms": max([d for t, d, _ in pauses if t < warm], default=None), "per_scenario": {}}
         for name, (a, b) in self.scenario_windows.items():
             ps = [d for t, d, _ in pauses if a is not None and b is not None and a <= t <= b]
