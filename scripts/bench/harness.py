@@ -459,18 +459,7 @@ http {{
             "COROUTER__PLUGINS__DIR": os.path.join(self.work, "plugins")})
         self.ports["corouter"] = port
         self.gw_procs["corouter"] = p
-        end = time.time() + 120
-        while time.time() < end:
-            if p.poll() is not None:
-                raise SystemExit(f"corouter exited; see {self.work}/corouter.log")
-            try:
-                if http("GET", f"http://127.0.0.1:{port}/ready", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise SystemExit(f"corouter not ready; see {self.work}/corouter.log")
+        self.await_ready("corouter", p, port)
         m = re.search(r"embedded PostgreSQL started on 127\.0\.0\.1:(\d+)", open(f"{self.work}/corouter.log").read())
         self.pg_port = int(m.group(1)) if m else None
         # corouter alone on core 1: its embedded PostgreSQL inherited core 1, move it to core 0
@@ -494,6 +483,20 @@ http {{
         self.key = json.loads(body)["key"]
         log(f"corouter ready on {port} (embedded PostgreSQL on {self.pg_port}, pids {self.pg_pids_seen} -> core 0)")
 
+    def await_ready(self, name, p, port):
+        """Waits (up to 120 s) for a corouter JVM's /ready; stops the run if it exits or never gets ready."""
+        end = time.time() + 120
+        while time.time() < end:
+            if p.poll() is not None:
+                raise SystemExit(f"{name} exited; see {self.work}/{name}.log")
+            try:
+                if http("GET", f"http://127.0.0.1:{port}/ready", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise SystemExit(f"{name} not ready; see {self.work}/{name}.log")
+
     def start_corouter_unmetered(self):
         """A second corouter JVM, same jar, config and database, with metering.enabled=false (the S4 baseline)."""
         if "corouter-off" in self.gw_procs:
@@ -508,18 +511,7 @@ http {{
             "COROUTER__PLUGINS__DIR": os.path.join(self.work, "plugins"),
             "COROUTER__METERING__ENABLED": "false",
             "COROUTER__DATABASE__URL": f"postgresql://postgres@127.0.0.1:{self.pg_port}/postgres"})
-        end = time.time() + 120
-        while time.time() < end:
-            if p.poll() is not None:
-                raise SystemExit(f"corouter-off exited; see {self.work}/corouter-off.log")
-            try:
-                if http("GET", f"http://127.0.0.1:{port}/ready", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.3)
-        else:
-            raise SystemExit(f"corouter-off not ready; see {self.work}/corouter-off.log")
+        self.await_ready("corouter-off", p, port)
         self.ports["corouter-off"] = port
         self.gw_procs["corouter-off"] = p
         log(f"corouter with metering off ready on {port} (same database)")
