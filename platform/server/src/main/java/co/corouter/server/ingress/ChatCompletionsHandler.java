@@ -171,20 +171,14 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
             if (response.closed() || response.ended()) {
                 return;
             }
-            Buffer answer;
-            if (raw) {
-                Buffer head = Buffer.buffer(384).appendString("\"id\":\"").appendString(id).appendString("\"")
-                        .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
-                        .appendString(",\"provider\":").appendBytes(quoted(route.model().provider()))
-                        .appendString(",\"usage\":");
-                appendUsage(head, completion.usage(), charged);
-                answer = CompletionSplicer.splice(completion.raw(), head, "id", "model", "provider", "usage");
-            } else {
-                JsonObject body = completion.body();
-                body.put("id", id).put("model", chat.model().id()).put("provider", route.model().provider())
-                        .put("usage", usageJson(completion.usage(), charged));
-                answer = body.toBuffer();
-            }
+            Buffer head = Buffer.buffer(384).appendString("\"id\":\"").appendString(id).appendString("\"")
+                    .appendString(",\"model\":").appendBytes(quoted(chat.model().id()))
+                    .appendString(",\"provider\":").appendBytes(quoted(route.model().provider()))
+                    .appendString(",\"usage\":");
+            appendUsage(head, completion.usage(), charged);
+            // a parsed body (a provider without the raw-bytes API) is encoded once and takes the same splice
+            Buffer answer = CompletionSplicer.splice(raw ? completion.raw() : completion.body().toBuffer(), head,
+                    "id", "model", "provider", "usage");
             response.putHeader("Content-Type", "application/json").end(answer);
         }
 
@@ -224,10 +218,12 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                             .put("error", error.body().getJsonObject("error"))
                             .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
                                     .put("delta", new JsonObject()).put("finish_reason", "error")));
+                    Buffer encoded = event.toBuffer();
                     if (delivered != null) {
-                        event.put("usage", usageJson(delivered, charged));
+                        encoded = CompletionSplicer.splice(encoded,
+                                appendUsage(Buffer.buffer(256).appendString("\"usage\":"), delivered, charged), "usage");
                     }
-                    response.end(Buffer.buffer("data: ").appendBuffer(event.toBuffer()).appendString("\n\n")
+                    response.end(Buffer.buffer("data: ").appendBuffer(encoded).appendString("\n\n")
                             .appendBuffer(DONE));
                 }
                 return;
@@ -291,7 +287,10 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
         return out;
     }
 
-    /** {@link #usageJson} written straight into {@code out} (the hot path: no intermediate objects). */
+    /**
+     * The {@code usage} object corouter returns (tokens, exact {@code cost} as a plain decimal, details), written
+     * straight into {@code out}: the one definition of its shape, used by whole answers, streams and errors.
+     */
     static Buffer appendUsage(Buffer out, Usage usage, long charged) {
         return out.appendString("{\"prompt_tokens\":").appendString(Integer.toString(usage.promptTokens()))
                 .appendString(",\"completion_tokens\":").appendString(Integer.toString(usage.completionTokens()))
@@ -302,18 +301,6 @@ final class ChatCompletionsHandler implements Handler<RoutingContext> {
                 .appendString("},\"completion_tokens_details\":{\"reasoning_tokens\":")
                 .appendString(Integer.toString(usage.reasoningTokens()))
                 .appendString("},\"cost_details\":{\"upstream_inference_cost\":null}}");
-    }
-
-    static JsonObject usageJson(Usage usage, long charged) {
-        return new JsonObject()
-                .put("prompt_tokens", usage.promptTokens())
-                .put("completion_tokens", usage.completionTokens())
-                .put("total_tokens", usage.totalTokens())
-                .put("cost", Money.toUsd(charged))
-                .put("is_byok", false)
-                .put("prompt_tokens_details", new JsonObject().put("cached_tokens", usage.cachedTokens()))
-                .put("completion_tokens_details", new JsonObject().put("reasoning_tokens", usage.reasoningTokens()))
-                .put("cost_details", new JsonObject().putNull("upstream_inference_cost"));
     }
 
     private static String finishReason(JsonObject body) {

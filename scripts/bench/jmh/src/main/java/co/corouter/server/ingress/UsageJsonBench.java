@@ -3,7 +3,6 @@ package co.corouter.server.ingress;
 import co.corouter.bench.Fixtures;
 import co.corouter.plugin.api.Usage;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -20,10 +19,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * The {@code usage} object corouter writes back to the client (in a completion's body and in the last stream
  * chunk). Unit ns/op.
  * <ul>
- *   <li>{@code usageJson}: {@link ChatCompletionsHandler#usageJson(Usage, long)} alone, building the
- *       {@code JsonObject} (with {@code Money.toUsd} of the charge); one op = one object built.</li>
- *   <li>{@code usageJsonToBuffer}: the same then {@code toBuffer()}, encoded by corouter's streaming codec as the
- *       node encodes it; one op = one usage object built and encoded (~250 bytes).</li>
  *   <li>{@code appendUsage}: what the hot path does instead — the same bytes written straight into a buffer.</li>
  *   <li>{@code spliceCompletion}: a whole ~600-byte upstream completion answered to the client:
  *       {@link CompletionSplicer#splice} with corouter's id/model/provider/usage ahead of the upstream's members.</li>
@@ -45,7 +40,7 @@ public class UsageJsonBench {
         Fixtures.jsonLikeANode();
         usage = new Usage(1_234, 567, 1_024, 128, false);
         charged = Fixtures.catalog().find(Fixtures.MODEL).cost(usage.promptTokens(), usage.completionTokens());
-        String text = ChatCompletionsHandler.usageJson(usage, charged).toBuffer().toString();
+        String text = ChatCompletionsHandler.appendUsage(Buffer.buffer(), usage, charged).toString();
         if (!text.contains("\"cost\":0.012207,")) {
             throw new IllegalStateException("the usage JSON does not carry the cost as a plain decimal: " + text);
         }
@@ -69,15 +64,5 @@ public class UsageJsonBench {
                 + "\"provider\":\"mock\",\"usage\":");
         ChatCompletionsHandler.appendUsage(head, usage, charged);
         return CompletionSplicer.splice(UPSTREAM, head, "id", "model", "provider", "usage");
-    }
-
-    @Benchmark
-    public JsonObject usageJson() {
-        return ChatCompletionsHandler.usageJson(usage, charged);
-    }
-
-    @Benchmark
-    public Buffer usageJsonToBuffer() {
-        return ChatCompletionsHandler.usageJson(usage, charged).toBuffer();
     }
 }
