@@ -318,7 +318,8 @@ class Bench:
     def start_upstreams(self, names):
         cp = "platform/testkit/target/" + next(f for f in os.listdir(os.path.join(ROOT, "platform/testkit/target"))
                                                if re.match(r"corouter-testkit-.*\.jar$", f))
-        cp += ":" + open(os.path.join(CACHE, "testkit-cp.txt")).read().strip()
+        # the fake's dependencies (plugin-api, Vert.x, Jackson, logging) are all inside the server's shaded jar
+        cp += ":platform/server/target/corouter-server.jar"
         started = []
         for n in names:
             port = free_port()

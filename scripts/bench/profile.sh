@@ -7,9 +7,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 mode=${1:-plain}; warm=${2:-60}; secs=${3:-30}; conns=${4:-64}
-command -v wrk >/dev/null || { echo "wrk is required: apt-get install -y wrk" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+  echo "profile.sh: installing wrk (apt-get)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+fi
 [[ ${NO_BUILD:-0} == 1 ]] || scripts/corouter build >/dev/null
-[[ -s platform/testkit/target/cp.txt ]] || (cd platform/testkit && mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null)
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; [[ -n ${KEEP_WORK:-} ]] && cp -r "$work" /tmp/profile-work; rm -rf "$work"' EXIT
@@ -17,7 +20,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 up_port=$(free_port); gw_port=$(free_port)
 chunks=4; interval=0
 [[ $mode == stream ]] && { chunks=20; interval=2; }
-taskset -c 0 java -Xms1g -Xmx1g -XX:+UseSerialGC -cp "platform/testkit/target/corouter-testkit-0.1.0-SNAPSHOT.jar:$(cat platform/testkit/target/cp.txt)" \
+taskset -c 0 java -Xms1g -Xmx1g -XX:+UseSerialGC -cp "platform/testkit/target/corouter-testkit-0.1.0-SNAPSHOT.jar:platform/server/target/corouter-server.jar" \
   co.corouter.testkit.upstream.FakeOpenAiUpstream --port="$up_port" --completion-tokens=20 --prompt-tokens=12 \
   --chunks=$chunks --interval-ms=$interval --content="benchmark answer" > "$work/upstream.log" 2>&1 &
 

@@ -39,17 +39,14 @@ for t in java mvn python3 node npm psql taskset curl; do need "$t"; done
 python3 -c 'import yaml' 2>/dev/null || { echo "run.sh: python3 PyYAML is required (apt-get install -y python3-yaml)" >&2; exit 1; }
 if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
   echo "run.sh: installing nginx and wrk (apt-get)" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y nginx wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk >/dev/null
 fi
 mkdir -p "$bench/.cache" "$bench/results"
 
 # corouter itself (server jar + plugin jars in var/plugins)
 if [[ $build == 1 || ! -f platform/server/target/corouter-server.jar || ! -d var/plugins ]]; then
   scripts/corouter build
-fi
-# the mock upstream's classpath (platform/testkit's FakeOpenAiUpstream)
-if [[ $build == 1 || ! -s "$bench/.cache/testkit-cp.txt" ]]; then
-  (cd platform/testkit && mvn -q -B dependency:build-classpath -Dmdep.outputFile="$bench/.cache/testkit-cp.txt" >/dev/null)
 fi
 # the load tools (a stand-alone Maven project, not a module of the root pom)
 stamp="$bench/loadgen/target/classes/co/corouter/bench/LoadGen.class"
