@@ -2,41 +2,68 @@ package co.corouter.server;
 
 import co.corouter.plugin.api.ModelProvider;
 import co.corouter.server.accounts.AccountRepository;
+import co.corouter.server.accounts.AccountService;
 import co.corouter.server.accounts.AccountsContract;
+import co.corouter.server.accounts.AccountsVerticle;
+import co.corouter.server.accounts.ApiKeys;
+import co.corouter.server.accounts.AuthenticateStage;
 import co.corouter.server.accounts.KeyAuthenticator;
+import co.corouter.server.billing.AdmitStage;
 import co.corouter.server.billing.BillingContract;
+import co.corouter.server.billing.BillingService;
 import co.corouter.server.billing.BillingVerticle;
+import co.corouter.server.billing.CreditBook;
 import co.corouter.server.billing.LedgerRepository;
+import co.corouter.server.billing.LimitsStage;
+import co.corouter.server.billing.SettleStage;
 import co.corouter.server.common.JsonSetup;
 import co.corouter.server.common.LocalCodec;
+import co.corouter.server.common.Metrics;
 import co.corouter.server.config.Secrets;
 import co.corouter.server.config.ServerOptions;
+import co.corouter.server.ingress.EdgeGuard;
 import co.corouter.server.ingress.IngressVerticle;
+import co.corouter.server.ingress.ValidateStage;
+import co.corouter.server.metering.BacklogStage;
+import co.corouter.server.metering.CountUsageStage;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.metering.MeteringVerticle;
+import co.corouter.server.metering.RecordStage;
+import co.corouter.server.metering.Tokenizer;
 import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.pipeline.Pipeline;
+import co.corouter.server.pipeline.Stage;
+import co.corouter.server.routing.CallStage;
 import co.corouter.server.routing.ModelCatalog;
 import co.corouter.server.routing.PluginHost;
 import co.corouter.server.routing.ProviderRegistry;
+import co.corouter.server.routing.RouteStage;
 import co.corouter.server.routing.Router;
 import co.corouter.server.storage.Database;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One corouter node: loads the plugins, builds the provider instances and deploys the billing, metering and
- * ingress verticles over a shared database pool. {@link #stop()} drains in that order's reverse: ingress stops
- * taking requests, finishes the ones in flight and returns its unreserved lease credit; metering writes every
- * usage row (with its charge); finally the node's lease rows, now empty, are deleted.
+ * One corouter node, and the composition root: builds each context's services over a shared database pool, wires the
+ * request {@link Pipeline} from their stages, and deploys the accounts, billing and metering verticles and one
+ * ingress verticle per event loop. {@link #stop()} drains in reverse: ingress stops taking requests and finishes the
+ * ones in flight; the credit book returns its unreserved credit; metering writes every usage row (with its charge);
+ * finally the node's lease rows, now empty, are deleted.
  */
 public final class Corouter {
 
@@ -47,16 +74,20 @@ public final class Corouter {
     private final Pool pool;
     private final PluginHost plugins;
     private final ProviderRegistry providers;
-    private final IngressVerticle ingress;
-    private final AccountRepository accounts;
+    private final List<IngressVerticle> ingress;
+    private final AccountsContract.Accounts accounts;
+    private final BillingContract.Credits credits;
     private final LedgerRepository ledger;
-    private final String billingDeployment;
-    private final String meteringDeployment;
+    private final CreditBook creditBook;
+    private final Metrics metrics;
+    private final EdgeGuard.Shared edge;
+    private final List<String> deployments;
     private final String ingressDeployment;
 
     private Corouter(Vertx vertx, String nodeId, Pool pool, PluginHost plugins, ProviderRegistry providers,
-            IngressVerticle ingress, AccountRepository accounts, LedgerRepository ledger, String billingDeployment,
-            String meteringDeployment, String ingressDeployment) {
+            List<IngressVerticle> ingress, AccountsContract.Accounts accounts, BillingContract.Credits credits,
+            LedgerRepository ledger, CreditBook creditBook, Metrics metrics, EdgeGuard.Shared edge,
+            List<String> deployments, String ingressDeployment) {
         this.vertx = vertx;
         this.nodeId = nodeId;
         this.pool = pool;
@@ -64,9 +95,12 @@ public final class Corouter {
         this.providers = providers;
         this.ingress = ingress;
         this.accounts = accounts;
+        this.credits = credits;
         this.ledger = ledger;
-        this.billingDeployment = billingDeployment;
-        this.meteringDeployment = meteringDeployment;
+        this.creditBook = creditBook;
+        this.metrics = metrics;
+        this.edge = edge;
+        this.deployments = deployments;
         this.ingressDeployment = ingressDeployment;
     }
 
@@ -76,40 +110,107 @@ public final class Corouter {
         JsonSetup.plainDecimals();
         String nodeId = "node-" + UUID.randomUUID();
         PluginHost plugins = new PluginHost(options.pluginsDir());
-        LocalCodec.register(vertx.eventBus(), BillingContract.CreditChanged.class, MeteringContract.UsageRecord.class,
+        Tokenizer tokenizer = new Tokenizer();
+        LocalCodec.register(vertx.eventBus(), BillingContract.CreditChanged.class,
                 AccountsContract.KeyRevoked.class);
         return vertx.<ProviderRegistry>executeBlocking(() -> {
             Map<String, ModelProvider> types = plugins.start();
-            return ProviderRegistry.create(vertx, options.providers(), types, secrets);
+            return ProviderRegistry.create(vertx, options.providers(), types, secrets, tokenizer);
         }).compose(providers -> {
             Pool pool = database.pool(vertx, options.database().poolSize());
-            AccountRepository accounts = new AccountRepository(pool);
-            LedgerRepository ledger = new LedgerRepository(pool);
-            UsageRepository usage = new UsageRepository(pool);
-            KeyAuthenticator keys = new KeyAuthenticator(accounts);
-            UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
-            Router router = new Router(catalog, providers);
-            JsonArray pluginStates = new JsonArray();
-            plugins.statuses().forEach(s -> pluginStates.add(new JsonObject().put("id", s.id())
-                    .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
-                    .put("error", s.error())));
-            IngressVerticle ingress = new IngressVerticle(new IngressVerticle.Dependencies(nodeId, options.http(),
-                    options.billing(), options.metering().enabled(), options.adminToken(), keys, router, accounts, ledger, usage, backlog,
-                    () -> pool.query("SELECT 1").execute()
-                            .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
-                            .otherwise(e -> readiness(false, providers, pluginStates))));
-            return vertx.deployVerticle(new BillingVerticle(ledger, options.billing()))
-                    .compose(billing -> vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering(), backlog))
-                            .compose(metering -> vertx.deployVerticle(ingress)
-                                    .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, ingress,
-                                            accounts, ledger, billing, metering, web))));
+            AccountRepository accountRepository = new AccountRepository(pool);
+            byte[] candidate = new byte[32];
+            new SecureRandom().nextBytes(candidate);
+            return accountRepository.keySigningSecret(candidate)
+                    .compose(secret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
+                            accountRepository, new ApiKeys(secret), tokenizer));
         }).onSuccess(node -> {
-            log.info("corouter node {} listening on http://{}:{}", node.nodeId, options.http().host(), node.port());
+            log.info("corouter node {} listening on http://{}:{} with {} event loops", node.nodeId,
+                    options.http().host(), node.port(), node.ingress.size());
             if (!options.metering().enabled()) {
                 log.warn("metering is OFF (metering.enabled: false): requests are served without credit checks, "
                         + "usage rows or charges. Use this for benchmarks only.");
             }
         });
+    }
+
+    private static Future<Corouter> wire(Vertx vertx, ServerOptions options, ModelCatalog catalog, String nodeId,
+            PluginHost plugins, ProviderRegistry providers, Pool pool, AccountRepository accountRepository,
+            ApiKeys apiKeys, Tokenizer tokenizer) {
+        Metrics metrics = new Metrics();
+        KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys);
+        AccountService accounts = new AccountService(accountRepository, apiKeys, authenticator, vertx.eventBus());
+        LedgerRepository ledger = new LedgerRepository(pool);
+        BillingService credits = new BillingService(ledger, vertx.eventBus());
+        CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
+        UsageRepository usage = new UsageRepository(pool, ledger);
+        UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
+        Router router = new Router(catalog, providers);
+        Pipeline pipeline = pipeline(vertx, options, authenticator, router, creditBook, backlog, tokenizer, metrics);
+        EdgeGuard.Shared edge = new EdgeGuard.Shared();
+        metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
+        metrics.registry().gauge("corouter_http_connections", edge, EdgeGuard.Shared::connections);
+        metrics.registry().gauge("corouter_http_buffered_body_bytes", edge, EdgeGuard.Shared::bufferedBodyBytes);
+        metrics.registry().gauge("corouter_usage_backlog", backlog, UsageBacklog::size);
+
+        JsonArray pluginStates = new JsonArray();
+        plugins.statuses().forEach(s -> pluginStates.add(new JsonObject().put("id", s.id())
+                .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
+                .put("error", s.error())));
+        IngressVerticle.Dependencies deps = new IngressVerticle.Dependencies(options.http(), options.adminToken(),
+                pipeline, catalog, authenticator, accounts, credits, usage, metrics, edge,
+                () -> pool.query("SELECT 1").execute()
+                        .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
+                        .otherwise(e -> readiness(false, providers, pluginStates)));
+        List<IngressVerticle> instances = new CopyOnWriteArrayList<>();
+        AtomicInteger next = new AtomicInteger();
+        List<String> deployments = new ArrayList<>();
+        return vertx.deployVerticle(new AccountsVerticle(authenticator))
+                .compose(id -> {
+                    deployments.add(id);
+                    return vertx.deployVerticle(new BillingVerticle(ledger, creditBook, options.billing()));
+                })
+                .compose(id -> {
+                    deployments.add(id);
+                    return vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering(), backlog));
+                })
+                .compose(id -> {
+                    deployments.add(id);
+                    return vertx.deployVerticle(() -> {
+                        IngressVerticle verticle = new IngressVerticle(deps, next.getAndIncrement());
+                        instances.add(verticle);
+                        return verticle;
+                    }, new DeploymentOptions().setInstances(options.http().eventLoops()));
+                })
+                .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, List.copyOf(instances), accounts,
+                        credits, ledger, creditBook, metrics, edge, deployments, web));
+    }
+
+    /**
+     * The request pipeline, in order (README "The pipeline"):
+     * authenticate → validate → limits → shed → admit → route → call, then count usage → settle → record.
+     * With metering off (benchmarks only) nothing is reserved, settled or recorded.
+     */
+    private static Pipeline pipeline(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
+            Router router, CreditBook creditBook, UsageBacklog backlog, Tokenizer tokenizer, Metrics metrics) {
+        boolean metered = options.metering().enabled();
+        List<Stage> forward = new ArrayList<>();
+        forward.add(new AuthenticateStage(authenticator));
+        forward.add(new ValidateStage(router::model));
+        forward.add(new LimitsStage());
+        if (metered) {
+            forward.add(new BacklogStage(backlog));
+            forward.add(new AdmitStage(creditBook));
+        }
+        forward.add(new RouteStage(router));
+        forward.add(new CallStage(vertx, options.http().upstreamTimeoutMillis()));
+        List<Stage> end = new ArrayList<>();
+        if (metered) {
+            end.add(new CountUsageStage(vertx, tokenizer));
+            end.add(new SettleStage(creditBook));
+            end.add(new RecordStage(backlog, metrics));
+        }
+        return new Pipeline(forward, end);
     }
 
     private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, JsonArray plugins) {
@@ -121,7 +222,7 @@ public final class Corouter {
     }
 
     public int port() {
-        return ingress.port();
+        return ingress.get(0).port();
     }
 
     public String nodeId() {
@@ -132,12 +233,25 @@ public final class Corouter {
         return pool;
     }
 
-    public AccountRepository accounts() {
+    public AccountsContract.Accounts accounts() {
         return accounts;
     }
 
-    public LedgerRepository ledger() {
-        return ledger;
+    public BillingContract.Credits credits() {
+        return credits;
+    }
+
+    public CreditBook creditBook() {
+        return creditBook;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP edge's node-wide counts (requests in flight, connections, buffered body bytes). */
+    public EdgeGuard.Shared edge() {
+        return edge;
     }
 
     public PluginHost plugins() {
@@ -152,8 +266,8 @@ public final class Corouter {
     /** Graceful stop: in-flight requests finish, usage is written, leases are returned, plugins stop. */
     public Future<Void> stop() {
         return vertx.undeploy(ingressDeployment)
-                .compose(v -> vertx.undeploy(meteringDeployment))
-                .compose(v -> vertx.undeploy(billingDeployment))
+                .compose(v -> creditBook.close())
+                .compose(v -> undeployInReverse(deployments.size() - 1))
                 .compose(v -> ledger.releaseAll(nodeId))
                 .eventually(() -> providers.close())
                 .eventually(() -> vertx.executeBlocking(() -> {
@@ -164,5 +278,12 @@ public final class Corouter {
                 .timeout(120, TimeUnit.SECONDS)
                 .onSuccess(v -> log.info("corouter node {} stopped", nodeId))
                 .mapEmpty();
+    }
+
+    private Future<Void> undeployInReverse(int index) {
+        if (index < 0) {
+            return Future.succeededFuture();
+        }
+        return vertx.undeploy(deployments.get(index)).compose(v -> undeployInReverse(index - 1));
     }
 }

@@ -1,6 +1,6 @@
 package co.corouter.server;
 
-import co.corouter.server.accounts.ApiKeys;
+import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.common.Money;
 import co.corouter.server.config.ConfigLoader;
 import co.corouter.server.config.Secrets;
@@ -104,11 +104,9 @@ public final class Main {
     static Future<String> demoKey(Corouter node) {
         return node.accounts().findAccountByName(DEMO_ACCOUNT)
                 .compose(id -> id != null ? Future.succeededFuture(id) : node.accounts().createAccount(DEMO_ACCOUNT))
-                .compose(id -> node.ledger().grant(id, DEMO_CREDIT, "demo credit", "demo-credit:" + id)
-                        .compose(movement -> {
-                            String key = ApiKeys.generate();
-                            return node.accounts().createKey(id, key, "demo").map(keyId -> key);
-                        }));
+                .compose(id -> node.credits().grant(id, DEMO_CREDIT, "demo credit", "demo-credit:" + id)
+                        .compose(movement -> node.accounts().createKey(id, "demo"))
+                        .map(AccountsContract.NewKey::key));
     }
 
     private static String option(List<String> argv, String name, String fallback) {

@@ -17,8 +17,10 @@ import java.util.Objects;
  * it as the completion {@code id} where a provider invents one); {@code upstreamModel} — the model name to send
  * upstream (the catalog maps public ids to upstream names); {@code maxTokens} — the completion-token cap the host
  * reserved credit for (providers must not let the upstream produce more); {@code timeoutMillis} — the whole-request
- * budget (fail with {@link ProviderException.Kind#TIMEOUT} after it); {@code cancelled} — completes when the client
- * went away (stop the upstream call then).
+ * budget (fail with {@link ProviderException.Kind#TIMEOUT} after it); {@code cancelled} — completes when the host
+ * wants the call stopped (stop the upstream call then): the client of a streaming request went away, or the host's
+ * own deadline passed. A non-streaming call is never cancelled because its client left: it runs to its end and is
+ * billed in full, as the upstream bills it.
  */
 public final class ChatRequest {
 

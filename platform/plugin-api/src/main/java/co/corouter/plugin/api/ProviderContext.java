@@ -9,8 +9,9 @@ import io.vertx.core.Vertx;
  * @param instanceName the operator's name for this instance (e.g. {@code "groq"}), for logs and metrics
  * @param secrets      looks up secrets (API keys) by name from the environment or secret files; never log
  *                     what it returns
+ * @param tokens       the host's tokenizer, for output an upstream did not report usage for (since 1.2.0)
  */
-public record ProviderContext(Vertx vertx, String instanceName, SecretResolver secrets) {
+public record ProviderContext(Vertx vertx, String instanceName, SecretResolver secrets, TokenCounter tokens) {
 
     /** Resolves a named secret. Returns {@code null} when it is not set. */
     @FunctionalInterface

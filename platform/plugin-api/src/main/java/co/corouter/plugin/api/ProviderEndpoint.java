@@ -16,9 +16,11 @@ import io.vertx.core.Future;
  * truthfully; the host maps kinds to HTTP statuses (timeout 504, upstream 502, unavailable 503). Never put
  * prompt or response text into an exception message.
  *
- * <p><b>Cancellation.</b> {@link ChatRequest#cancelled()} completes when the client has gone away; stop
- * the upstream call then (reset the request) so the upstream stops generating and billing, write nothing more,
- * and complete the returned future promptly (failing it is fine: the host knows it cancelled).
+ * <p><b>Cancellation.</b> {@link ChatRequest#cancelled()} completes when the host wants the call stopped (the client
+ * of a stream went away, or the host's deadline passed); stop the upstream call then (reset the request) so the
+ * upstream stops generating and billing, write nothing more, and complete the returned future promptly, failing it
+ * with the usage of what was received so far ({@link ProviderException#withUsage}): the host bills the prompt plus
+ * the completion tokens actually produced.
  *
  * <p><b>Time.</b> The provider enforces {@link ChatRequest#timeoutMillis()} and fails with
  * {@link ProviderException.Kind#TIMEOUT}; the host keeps its own guard a little later, which cancels the request

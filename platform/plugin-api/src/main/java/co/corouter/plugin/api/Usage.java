@@ -7,7 +7,10 @@ package co.corouter.plugin.api;
  * @param completionTokens output tokens (including reasoning tokens)
  * @param cachedTokens     input tokens served from the provider's prompt cache (subset of promptTokens)
  * @param reasoningTokens  output tokens spent on reasoning (subset of completionTokens)
- * @param estimated        true when the upstream reported no usage and the provider estimated it
+ * @param estimated        true when the upstream reported no usage: {@code completionTokens} were counted by the provider
+ *                         over the output it received ({@link TokenCounter}); a {@code promptTokens} of 0 then asks
+ *                         the host to count the prompt itself (it holds the request; the provider should not count
+ *                         a large prompt on the event loop)
  */
 public record Usage(int promptTokens, int completionTokens, int cachedTokens, int reasoningTokens, boolean estimated) {
 
@@ -19,6 +22,15 @@ public record Usage(int promptTokens, int completionTokens, int cachedTokens, in
 
     public static Usage of(int promptTokens, int completionTokens) {
         return new Usage(promptTokens, completionTokens, 0, 0, false);
+    }
+
+    /**
+     * Output counted by the provider when the upstream reported no usage; the host counts the prompt.
+     *
+     * @since 1.2.0
+     */
+    public static Usage estimatedCompletion(int completionTokens) {
+        return new Usage(0, completionTokens, 0, 0, true);
     }
 
     public int totalTokens() {

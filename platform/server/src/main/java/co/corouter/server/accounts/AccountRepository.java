@@ -16,15 +16,23 @@ public final class AccountRepository {
         this.pool = pool;
     }
 
-    /** Creates an account and its empty wallet in one transaction. */
+    /** Creates an account (billing opens its wallet with the first movement into it). */
     public Future<Long> createAccount(String name) {
-        return pool.withTransaction(conn -> conn
-                .preparedQuery("INSERT INTO accounts (name) VALUES ($1) RETURNING id")
+        return pool.preparedQuery("INSERT INTO accounts (name) VALUES ($1) RETURNING id")
                 .execute(Tuple.of(name))
-                .map(rows -> rows.iterator().next().getLong(0))
-                .compose(id -> conn.preparedQuery("INSERT INTO wallets (account_id) VALUES ($1)")
-                        .execute(Tuple.of(id))
-                        .map(id)));
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /**
+     * The deployment's key-signing secret: created once by the first node that asks (from {@code candidate}), then
+     * the same for every node on this database.
+     */
+    public Future<byte[]> keySigningSecret(byte[] candidate) {
+        return pool.preparedQuery("""
+                        INSERT INTO key_signing_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING""")
+                .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(candidate)))
+                .compose(v -> pool.query("SELECT secret FROM key_signing_secret WHERE id = 1").execute())
+                .map(rows -> rows.iterator().next().getBuffer(0).getBytes());
     }
 
     public Future<Long> findAccountByName(String name) {
@@ -34,9 +42,7 @@ public final class AccountRepository {
     }
 
     public Future<JsonObject> account(long accountId) {
-        return pool.preparedQuery("""
-                SELECT a.id, a.name, a.created_at, w.balance, w.leased
-                FROM accounts a JOIN wallets w ON w.account_id = a.id WHERE a.id = $1""")
+        return pool.preparedQuery("SELECT id, name, created_at FROM accounts WHERE id = $1")
                 .execute(Tuple.of(accountId))
                 .map(rows -> {
                     if (rows.size() == 0) {
@@ -44,9 +50,7 @@ public final class AccountRepository {
                     }
                     Row row = rows.iterator().next();
                     return new JsonObject().put("id", row.getLong("id")).put("name", row.getString("name"))
-                            .put("created_at", row.getOffsetDateTime("created_at").toString())
-                            .put("balance_nanos", row.getLong("balance"))
-                            .put("leased_nanos", row.getLong("leased"));
+                            .put("created_at", row.getOffsetDateTime("created_at").toString());
                 });
     }
 

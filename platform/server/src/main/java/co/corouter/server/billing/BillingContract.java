@@ -1,15 +1,58 @@
 package co.corouter.server.billing;
 
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
+import java.util.Map;
+
 /**
- * The billing context's event-bus contract. Reservations are not messages: each ingress event loop owns a
- * {@link LeaseBook} and calls it directly. What crosses contexts is the news that an account's credit changed.
+ * The billing context's contract: what other contexts may use of it. Reservations are not messages: billing's own
+ * pipeline stages (limits, admit, settle) call the node's {@link CreditBook} directly. What crosses contexts is the
+ * news that an account's credit changed, the operator's credit service and the charge half of a usage batch.
  */
 public final class BillingContract {
 
-    /** Publish: {@link CreditChanged} after a grant or top-up, so lease books retry accounts they found empty. */
+    /** Publish: {@link CreditChanged} after a grant or top-up, so credit books retry accounts they found empty. */
     public static final String CREDIT_CHANGED = "billing.credit-changed";
 
     public record CreditChanged(long accountId) {
+    }
+
+    /** A movement's outcome; {@code replayed} is true when the idempotency key had been used before. */
+    public record Movement(long transactionId, long balance, boolean replayed) {
+    }
+
+    /** An account's money, in nano-dollars. */
+    public record Balance(long credited, long charged, long refunded, long balance, long leased) {
+    }
+
+    /** Credit and balances, for the operator API and the account endpoints. */
+    public interface Credits {
+
+        /**
+         * Operator credit (grants → customer), idempotent by {@code idempotencyKey}: a replay with the same details
+         * changes nothing; with other details it fails with 409. Fails with 404 for an unknown account and 400 when
+         * the balance would leave the nano-dollar range.
+         */
+        Future<Movement> grant(long accountId, long amount, String reason, String idempotencyKey);
+
+        /** Everything ever credited and charged, the balance and the part of it leased to nodes. */
+        Future<Balance> balance(long accountId);
+    }
+
+    /** One account's share of a usage batch: the sum of its requests' costs, collected as one charge. */
+    public record UsageCharge(long accountId, long amount, int requests, String idempotencyKey) {
+    }
+
+    /**
+     * The charge half of a usage batch, run by metering inside its own transaction so usage rows and their charges
+     * commit together. Per account: one 'charge' transaction with two balanced entries, the wallet debited and this
+     * node's lease shrunk by the charge (never below what its lease row holds).
+     */
+    public interface UsageCharges {
+
+        /** Returns, per account, the id of the charge transaction that collected its share. */
+        Future<Map<Long, Long>> collect(SqlConnection transaction, String nodeId, List<UsageCharge> charges);
     }
 
     /**
@@ -17,7 +60,7 @@ public final class BillingContract {
      * transaction that touches both takes the wallet locks with this statement before anything else; otherwise a
      * lease extension (wallet, then lease) and a settlement (lease, then wallet) deadlock under load.
      */
-    public static final String LOCK_WALLETS =
+    static final String LOCK_WALLETS =
             "SELECT account_id FROM wallets WHERE account_id = ANY($1::bigint[]) ORDER BY account_id FOR UPDATE";
 
     private BillingContract() {

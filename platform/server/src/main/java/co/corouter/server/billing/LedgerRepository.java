@@ -1,25 +1,62 @@
 package co.corouter.server.billing;
 
+import co.corouter.server.billing.BillingContract.Balance;
+import co.corouter.server.billing.BillingContract.Movement;
+import co.corouter.server.billing.BillingContract.UsageCharge;
 import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The double-entry ledger, wallets and node leases in PostgreSQL. Every movement is balanced entries plus the
- * wallet's materialised balance, in one transaction, keyed by an idempotency key.
+ * The double-entry ledger, wallets and node leases in PostgreSQL: the only code that reads or writes those tables.
+ * Every movement is balanced entries plus the wallet's materialised balance, in one transaction, keyed by an
+ * idempotency key. A wallet row is created by the first movement into it.
  */
-public final class LedgerRepository {
+public final class LedgerRepository implements BillingContract.UsageCharges {
 
-    /** A movement's outcome; {@code replayed} is true when the idempotency key had been used before. */
-    public record Movement(long transactionId, long balance, boolean replayed) {
-    }
+    /**
+     * A usage batch's charges (see {@link BillingContract.UsageCharges}): per account one charge transaction and its two
+     * entries, the wallet debited, and this node's lease row shrunk by at most what it holds (a node whose lease was
+     * swept must not eat into another node's lease). The wallets are locked first, in account order.
+     */
+    static final String COLLECT_USAGE = """
+            WITH per_account AS (
+                SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::text[])
+                    AS t(account_id, total, requests, idempotency_key)
+            ), charge AS (
+                INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
+                SELECT idempotency_key, 'charge', account_id, total, 'usage of ' || requests || ' requests'
+                FROM per_account
+                RETURNING id, account_id, amount
+            ), entries AS (
+                INSERT INTO ledger_entries (txn_id, book, account_id, amount)
+                SELECT id, 'customer', account_id, -amount FROM charge
+                UNION ALL
+                SELECT id, 'revenue', NULL, amount FROM charge
+            ), held AS (
+                SELECT l.account_id, LEAST(l.amount, c.amount) AS cut
+                FROM leases l JOIN charge c ON c.account_id = l.account_id
+                WHERE l.node_id = $5
+                FOR UPDATE OF l
+            ), wallet AS (
+                UPDATE wallets w SET balance = w.balance - c.amount, leased = w.leased - coalesce(h.cut, 0)
+                FROM charge c LEFT JOIN held h ON h.account_id = c.account_id
+                WHERE w.account_id = c.account_id
+            ), lease AS (
+                UPDATE leases l SET amount = l.amount - h.cut FROM held h
+                WHERE l.node_id = $5 AND l.account_id = h.account_id
+            )
+            SELECT account_id, id FROM charge""";
 
     private final Pool pool;
 
@@ -32,6 +69,28 @@ public final class LedgerRepository {
         if (amount <= 0) {
             return Future.failedFuture(new IllegalArgumentException("a grant must be positive"));
         }
+        return credit(accountId, amount, reason, idempotencyKey).recover(LedgerRepository::refusal);
+    }
+
+    /** Database refusals that are the caller's mistake, as client errors (never a 500). */
+    private static Future<Movement> refusal(Throwable failure) {
+        if (failure instanceof PgException pg && pg.getSqlState() != null) {
+            switch (pg.getSqlState()) {
+                case "23503" -> {
+                    return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such account"));
+                }
+                case "22003" -> {
+                    return Future.failedFuture(new ApiException(ErrorCodes.BAD_REQUEST,
+                            "the balance would exceed the largest amount corouter can hold"));
+                }
+                default -> {
+                }
+            }
+        }
+        return Future.failedFuture(failure);
+    }
+
+    private Future<Movement> credit(long accountId, long amount, String reason, String idempotencyKey) {
         return pool.withTransaction(conn -> conn.preparedQuery("""
                         INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
                         VALUES ($1, 'grant', $2, $3, $4)
@@ -58,8 +117,10 @@ public final class LedgerRepository {
                                     INSERT INTO ledger_entries (txn_id, book, account_id, amount)
                                     VALUES ($1, 'grants', NULL, -$3::bigint), ($1, 'customer', $2, $3::bigint)""")
                             .execute(Tuple.of(txn, accountId, amount))
-                            .compose(v -> conn.preparedQuery(
-                                            "UPDATE wallets SET balance = balance + $2 WHERE account_id = $1 RETURNING balance")
+                            .compose(v -> conn.preparedQuery("""
+                                            INSERT INTO wallets (account_id, balance) VALUES ($1, $2)
+                                            ON CONFLICT (account_id) DO UPDATE SET balance = wallets.balance + $2
+                                            RETURNING balance""")
                                     .execute(Tuple.of(accountId, amount)))
                             .map(rows -> new Movement(txn, rows.iterator().next().getLong(0), false));
                 }));
@@ -156,19 +217,47 @@ public final class LedgerRepository {
                 .mapEmpty());
     }
 
-    /** {@code GET /v1/credits}: everything ever credited and everything ever charged, in nano-dollars. */
-    public Future<JsonObject> credits(long accountId) {
+    /** Everything ever credited and charged, the balance and what nodes lease of it (zeros without a wallet). */
+    public Future<Balance> balance(long accountId) {
         return pool.preparedQuery("""
                         SELECT coalesce(sum(amount) FILTER (WHERE kind IN ('grant', 'topup', 'adjustment')), 0)::bigint,
                                coalesce(sum(amount) FILTER (WHERE kind = 'charge'), 0)::bigint,
                                coalesce(sum(amount) FILTER (WHERE kind = 'refund'), 0)::bigint,
-                               (SELECT balance FROM wallets WHERE account_id = $1)
+                               coalesce((SELECT balance FROM wallets WHERE account_id = $1), 0)::bigint,
+                               coalesce((SELECT leased FROM wallets WHERE account_id = $1), 0)::bigint
                         FROM ledger_transactions WHERE account_id = $1""")
                 .execute(Tuple.of(accountId))
                 .map(rows -> {
                     Row row = rows.iterator().next();
-                    return new JsonObject().put("credited", row.getLong(0)).put("charged", row.getLong(1))
-                            .put("refunded", row.getLong(2)).put("balance", row.getLong(3));
+                    return new Balance(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4));
+                });
+    }
+
+    @Override
+    public Future<Map<Long, Long>> collect(SqlConnection transaction, String nodeId, List<UsageCharge> charges) {
+        if (charges.isEmpty()) {
+            return Future.succeededFuture(Map.of());
+        }
+        int n = charges.size();
+        Long[] accounts = new Long[n];
+        Long[] totals = new Long[n];
+        Integer[] requests = new Integer[n];
+        String[] keys = new String[n];
+        for (int i = 0; i < n; i++) {
+            UsageCharge charge = charges.get(i);
+            accounts[i] = charge.accountId();
+            totals[i] = charge.amount();
+            requests[i] = charge.requests();
+            keys[i] = charge.idempotencyKey();
+        }
+        Long[] locked = java.util.Arrays.stream(accounts).sorted().toArray(Long[]::new);
+        return transaction.preparedQuery(BillingContract.LOCK_WALLETS).execute(Tuple.of(locked))
+                .compose(v -> transaction.preparedQuery(COLLECT_USAGE)
+                        .execute(Tuple.of(accounts, totals, requests, keys, nodeId)))
+                .map(rows -> {
+                    Map<Long, Long> collected = new HashMap<>();
+                    rows.forEach(row -> collected.put(row.getLong(0), row.getLong(1)));
+                    return collected;
                 });
     }
 

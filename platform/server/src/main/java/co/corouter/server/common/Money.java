@@ -13,19 +13,38 @@ public final class Money {
     public static final int SCALE = 9;
     public static final long NANOS_PER_USD = 1_000_000_000L;
     private static final BigInteger MILLION = BigInteger.valueOf(1_000_000);
+    private static final java.util.regex.Pattern PLAIN_DECIMAL =
+            java.util.regex.Pattern.compile("[+-]?[0-9]{1,19}(\\.[0-9]{1,19})?");
 
     private Money() {
     }
 
-    /** Parses a decimal USD amount ("10.00", "0.000015") exactly; more than 9 decimals is an error. */
+    /**
+     * Parses a plain decimal USD amount ("10.00", "-0.5", "0.000015") exactly; more than 9 decimals, an exponent, or an
+     * amount beyond the nano-dollar range is an error. The message quotes the input only as printable text, cut short
+     * (it may come from a hostile client).
+     */
     public static long parseUsd(String usd, String what) {
+        String text = usd == null ? "" : usd.trim();
+        if (!PLAIN_DECIMAL.matcher(text).matches()) {
+            throw new IllegalArgumentException(what + " must be a decimal USD amount with at most 9 decimals, was '"
+                    + printable(usd) + "'");
+        }
         try {
-            BigDecimal value = new BigDecimal(usd.trim());
+            BigDecimal value = new BigDecimal(text);
             return value.movePointRight(SCALE).setScale(0, RoundingMode.UNNECESSARY).longValueExact();
         } catch (ArithmeticException | NumberFormatException | NullPointerException e) {
             throw new IllegalArgumentException(what + " must be a decimal USD amount with at most 9 decimals, was '"
-                    + usd + "'");
+                    + printable(usd) + "'");
         }
+    }
+
+    private static String printable(String value) {
+        if (value == null) {
+            return "";
+        }
+        String cut = value.length() > 40 ? value.substring(0, 40) + "..." : value;
+        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 
     /** Exact decimal USD of a nano-dollar amount, without trailing zeros (for JSON numbers and strings). */

@@ -19,10 +19,30 @@ public record ServerOptions(
         JsonObject providers) {
 
     /**
-     * {@code eventLoops}: threads serving network I/O; one per core by default (Vert.x would take two per core, which
-     * on a small box only adds cross-thread wake-ups between the loops).
+     * {@code eventLoops}: threads serving network I/O, each with its own HTTP verticle instance; one per core by default
+     * (Vert.x would take two per core, which on a small box only adds cross-thread wake-ups between the loops).
      */
-    public record HttpOptions(String host, int port, int bodyLimitBytes, long upstreamTimeoutMillis, int eventLoops) {
+    public record HttpOptions(String host, int port, int bodyLimitBytes, long upstreamTimeoutMillis, int eventLoops,
+            EdgeOptions edge) {
+
+        /** How long a request may live: the provider's budget plus a guard, after which the host stops the call. */
+        public long requestDeadlineMillis() {
+            return upstreamTimeoutMillis + 2_000;
+        }
+    }
+
+    /**
+     * The HTTP edge's limits against clients that hold resources. {@code headerTimeoutMillis}: a new connection must
+     * deliver a complete request head within it. {@code idleTimeoutMillis}: a kept-alive connection with no request in
+     * flight is closed after it (the next request's head must be complete by then). A body must arrive within
+     * {@code bodyTimeoutMillis}, extended by one second for every {@code bodyMinRateBytesPerSecond} bytes received, and
+     * never beyond {@code bodyMaxMillis}. {@code maxConnections} open connections per node; {@code
+     * maxBufferedBodyBytes} of request bodies held in memory per node at once (503 beyond). {@code h2c}: HTTP/2 over
+     * clear text, off unless configured.
+     */
+    public record EdgeOptions(long headerTimeoutMillis, long idleTimeoutMillis, long bodyTimeoutMillis,
+            long bodyMaxMillis, int bodyMinRateBytesPerSecond, int maxConnections, int maxHeaderBytes,
+            int maxInitialLineBytes, long maxBufferedBodyBytes, boolean h2c) {
     }
 
     /** {@code url} is null when the node should run an embedded PostgreSQL under {@code dataDir/pg}. */
@@ -49,12 +69,28 @@ public record ServerOptions(
         Path dataDir = base.resolve(node.string("data_dir", "var")).normalize();
 
         Settings http = Settings.of(root, "http");
+        EdgeOptions edge = new EdgeOptions(
+                http.longValue("header_timeout_ms", 10_000, 100, 600_000),
+                http.longValue("idle_timeout_ms", 60_000, 100, 3_600_000),
+                http.longValue("body_timeout_ms", 10_000, 100, 600_000),
+                http.longValue("body_max_ms", 60_000, 100, 3_600_000),
+                http.intValue("body_min_rate_bytes_per_second", 8 * 1024, 1, 1 << 30),
+                http.intValue("max_connections", 10_000, 1, 1_000_000),
+                http.intValue("max_header_bytes", 8 * 1024, 1024, 1 << 20),
+                http.intValue("max_initial_line_bytes", 4 * 1024, 256, 1 << 20),
+                http.longValue("max_buffered_body_bytes",
+                        Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4), 1 << 20, Long.MAX_VALUE),
+                http.bool("h2c", false));
+        if (edge.bodyMaxMillis() < edge.bodyTimeoutMillis()) {
+            throw new IllegalArgumentException("configuration http.body_max_ms must be at least http.body_timeout_ms");
+        }
         HttpOptions httpOptions = new HttpOptions(
                 http.string("host", "127.0.0.1"),
                 http.intValue("port", 8080, 0, 65535),
                 http.intValue("body_limit_bytes", 4 * 1024 * 1024, 1024, 512 * 1024 * 1024),
                 http.longValue("upstream_timeout_ms", 120_000, 100, 3_600_000),
-                http.intValue("event_loops", Runtime.getRuntime().availableProcessors(), 1, 1024));
+                http.intValue("event_loops", Runtime.getRuntime().availableProcessors(), 1, 1024),
+                edge);
 
         Settings db = Settings.of(root, "database");
         String url = db.string("url", "");

@@ -1,30 +1,37 @@
 package co.corouter.server.ingress;
 
+import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.accounts.AccountsContract.Principal;
-import co.corouter.server.accounts.KeyAuthenticator;
-import co.corouter.server.billing.LedgerRepository;
+import co.corouter.server.billing.BillingContract;
 import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Money;
-import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.metering.MeteringContract;
+import co.corouter.server.pipeline.Failure;
 import co.corouter.server.routing.ModelCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.function.BiFunction;
+import java.util.regex.Pattern;
 
 /** The read endpoints of {@code /v1}: models (public), credits, key and generation (the caller's own). */
 final class AccountApi {
 
-    private final KeyAuthenticator keys;
-    private final LedgerRepository ledger;
-    private final UsageRepository usage;
+    /** {@code gen-} + 9 base-36 characters of time + 16 base-62 characters (see {@code Ids}). */
+    private static final Pattern GENERATION_ID = Pattern.compile("gen-[0-9a-z]{9}[0-9A-Za-z]{16}");
+
+    private final AccountsContract.Authenticator authenticator;
+    private final BillingContract.Credits credits;
+    private final MeteringContract.UsageQueries usage;
     private final Buffer modelsBody;
 
-    AccountApi(KeyAuthenticator keys, LedgerRepository ledger, UsageRepository usage, ModelCatalog catalog) {
-        this.keys = keys;
-        this.ledger = ledger;
+    AccountApi(AccountsContract.Authenticator authenticator, BillingContract.Credits credits,
+            MeteringContract.UsageQueries usage, ModelCatalog catalog) {
+        this.authenticator = authenticator;
+        this.credits = credits;
         this.usage = usage;
         this.modelsBody = catalog.listing().toBuffer();
     }
@@ -34,11 +41,11 @@ final class AccountApi {
     }
 
     void credits(RoutingContext ctx) {
-        authenticated(ctx, (principal, c) -> ledger.credits(principal.accountId()).map(credits -> new JsonObject()
+        authenticated(ctx, (principal, c) -> credits.balance(principal.accountId()).map(balance -> new JsonObject()
                 .put("data", new JsonObject()
-                        .put("total_credits", Money.toUsd(credits.getLong("credited")))
-                        .put("total_usage", Money.toUsd(credits.getLong("charged") - credits.getLong("refunded")))
-                        .put("balance", Money.toUsd(credits.getLong("balance"))))));
+                        .put("total_credits", Money.toUsd(balance.credited()))
+                        .put("total_usage", Money.toUsd(balance.charged() - balance.refunded()))
+                        .put("balance", Money.toUsd(balance.balance())))));
     }
 
     void key(RoutingContext ctx) {
@@ -62,10 +69,7 @@ final class AccountApi {
 
     void generation(RoutingContext ctx) {
         authenticated(ctx, (principal, c) -> {
-            String id = c.queryParams().get("id");
-            if (id == null || id.isBlank() || id.length() > 64) {
-                return Future.failedFuture(new ApiException(ErrorCodes.BAD_REQUEST, "query parameter 'id' is required"));
-            }
+            String id = generationId(c);
             return usage.generation(id, principal.accountId()).compose(row -> {
                 if (row == null) {
                     return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "generation not found"));
@@ -73,6 +77,24 @@ final class AccountApi {
                 return Future.succeededFuture(new JsonObject().put("data", generationView(row)));
             });
         });
+    }
+
+    /** The {@code id} query parameter: one well-formed generation id, or a 400 (never a 500 for bad escapes). */
+    private static String generationId(RoutingContext ctx) {
+        List<String> ids;
+        try {
+            ids = ctx.queryParams().getAll("id");
+        } catch (IllegalArgumentException badEscape) {
+            throw new ApiException(ErrorCodes.BAD_REQUEST, "the query string is not validly percent-encoded");
+        }
+        if (ids.isEmpty() || ids.get(0).isBlank()) {
+            throw new ApiException(ErrorCodes.BAD_REQUEST, "query parameter 'id' is required");
+        }
+        if (ids.size() > 1 || !GENERATION_ID.matcher(ids.get(0)).matches()) {
+            throw new ApiException(ErrorCodes.BAD_REQUEST, "query parameter 'id' must be one generation id "
+                    + "(gen- followed by 25 letters and digits)");
+        }
+        return ids.get(0);
     }
 
     static JsonObject generationView(JsonObject row) {
@@ -101,11 +123,16 @@ final class AccountApi {
                 .put("api_type", "completions");
     }
 
-    private void authenticated(RoutingContext ctx,
-            BiFunction<Principal, RoutingContext, Future<JsonObject>> action) {
-        keys.authenticate(ctx.request().getHeader("Authorization"))
-                .compose(principal -> action.apply(principal, ctx))
+    private void authenticated(RoutingContext ctx, BiFunction<Principal, RoutingContext, Future<JsonObject>> action) {
+        authenticator.authenticate(ctx.request().getHeader("Authorization"))
+                .compose(principal -> {
+                    try {
+                        return action.apply(principal, ctx);
+                    } catch (ApiException e) {
+                        return Future.failedFuture(e);
+                    }
+                })
                 .onSuccess(body -> ctx.response().putHeader("Content-Type", "application/json").end(body.toBuffer()))
-                .onFailure(failure -> Errors.send(ctx.response(), Errors.classify(failure, "-")));
+                .onFailure(failure -> Errors.send(ctx.response(), Failure.of(failure, "-")));
     }
 }

@@ -1,16 +1,14 @@
 package co.corouter.server.ingress;
 
-import co.corouter.server.accounts.AccountRepository;
 import co.corouter.server.accounts.AccountsContract;
-import co.corouter.server.accounts.ApiKeys;
 import co.corouter.server.billing.BillingContract;
-import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Money;
-import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.metering.MeteringContract;
+import co.corouter.server.pipeline.Failure;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -19,29 +17,28 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.UUID;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Operator endpoints under {@code /admin} (bearer admin token): accounts, credit grants, keys, generations.
- * Enough to run corouter without the console.
+ * Operator endpoints under {@code /admin} (bearer admin token): accounts, credit grants, keys, generations. Enough
+ * to run corouter without the console. Handlers only speak HTTP: they read and check the input (every mistake is a
+ * 400 naming the field, never a 500) and delegate to the accounts, billing and metering services.
  */
 final class AdminApi {
 
-    private static final Logger log = LoggerFactory.getLogger(AdminApi.class);
+    static final String BODY = "corouter.admin-body";
+    private static final int MAX_TEXT = 500;
 
     private final byte[] token;
-    private final AccountRepository accounts;
-    private final LedgerRepository ledger;
-    private final UsageRepository usage;
-    private final EventBus bus;
+    private final AccountsContract.Accounts accounts;
+    private final BillingContract.Credits credits;
+    private final MeteringContract.UsageQueries usage;
 
-    AdminApi(String token, AccountRepository accounts, LedgerRepository ledger, UsageRepository usage, EventBus bus) {
+    AdminApi(String token, AccountsContract.Accounts accounts, BillingContract.Credits credits,
+            MeteringContract.UsageQueries usage) {
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.accounts = accounts;
-        this.ledger = ledger;
+        this.credits = credits;
         this.usage = usage;
-        this.bus = bus;
     }
 
     /** Rejects requests without the admin bearer token (constant-time compare); 404 when admin is disabled. */
@@ -68,13 +65,19 @@ final class AdminApi {
     }
 
     void account(RoutingContext ctx) {
-        respond(ctx, 200, body -> accounts.account(pathId(ctx, "id")).compose(account -> {
-            if (account == null) {
-                return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such account"));
-            }
-            account.put("balance_usd", Money.toUsd(account.getLong("balance_nanos")).toPlainString());
-            return accounts.keys(account.getLong("id")).map(keys -> account.put("keys", keys));
-        }));
+        respond(ctx, 200, body -> {
+            long id = pathId(ctx, "id");
+            return accounts.account(id).compose(account -> {
+                if (account == null) {
+                    return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such account"));
+                }
+                return credits.balance(id).compose(balance -> accounts.keys(id).map(keys -> account
+                        .put("balance_nanos", balance.balance())
+                        .put("leased_nanos", balance.leased())
+                        .put("balance_usd", Money.toUsd(balance.balance()).toPlainString())
+                        .put("keys", keys)));
+            });
+        });
     }
 
     void grant(RoutingContext ctx) {
@@ -82,60 +85,56 @@ final class AdminApi {
             long accountId = pathId(ctx, "id");
             long amount;
             try {
-                amount = Money.parseUsd(requiredString(body, "amount_usd"), "amount_usd");
+                Object given = body.getValue("amount_usd");
+                // a decimal string, or a whole number of dollars: never a binary fraction
+                String usd = given instanceof Integer || given instanceof Long ? given.toString()
+                        : requiredString(body, "amount_usd");
+                amount = Money.parseUsd(usd, "'amount_usd'");
             } catch (IllegalArgumentException e) {
                 throw new ApiException(ErrorCodes.BAD_REQUEST, e.getMessage());
             }
             if (amount <= 0) {
                 throw new ApiException(ErrorCodes.BAD_REQUEST, "'amount_usd' must be positive");
             }
-            String reason = requiredString(body, "reason");
-            String key = body.getString("idempotency_key", "grant:" + UUID.randomUUID());
-            return accounts.account(accountId).compose(account -> {
-                if (account == null) {
-                    return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such account"));
-                }
-                return ledger.grant(accountId, amount, reason, key);
-            }).map(movement -> {
-                bus.publish(BillingContract.CREDIT_CHANGED, new BillingContract.CreditChanged(accountId));
-                log.info("granted {} nano-USD to account {} (transaction {}, replayed {})", amount, accountId,
-                        movement.transactionId(), movement.replayed());
-                return new JsonObject().put("transaction_id", movement.transactionId())
-                        .put("replayed", movement.replayed())
-                        .put("balance_usd", Money.toUsd(movement.balance()).toPlainString());
-            });
+            String reason = text(requiredString(body, "reason"), "reason");
+            String key = body.getValue("idempotency_key") == null ? "grant:" + UUID.randomUUID()
+                    : text(requiredString(body, "idempotency_key"), "idempotency_key");
+            return credits.grant(accountId, amount, reason, key).map(movement -> new JsonObject()
+                    .put("transaction_id", movement.transactionId())
+                    .put("replayed", movement.replayed())
+                    .put("balance_usd", Money.toUsd(movement.balance()).toPlainString()));
         });
     }
 
     void createKey(RoutingContext ctx) {
         respond(ctx, 201, body -> {
-            long accountId = pathId(ctx, "id");
-            String label = body.getString("label", "");
-            String key = ApiKeys.generate();
-            return accounts.account(accountId).compose(account -> {
-                if (account == null) {
-                    return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such account"));
-                }
-                return accounts.createKey(accountId, key, label);
-            }).map(id -> new JsonObject().put("id", id).put("key", key).put("display", ApiKeys.display(key))
-                    .put("label", label));
+            Object label = body.getValue("label", "");
+            if (!(label instanceof String text)) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, "'label' must be a string");
+            }
+            return accounts.createKey(pathId(ctx, "id"), text).map(key -> new JsonObject().put("id", key.id())
+                    .put("key", key.key()).put("display", key.display()).put("label", key.label()));
         });
     }
 
     void revokeKey(RoutingContext ctx) {
-        respond(ctx, 200, body -> accounts.revokeKey(pathId(ctx, "keyId")).compose(hash -> {
-            if (hash == null) {
-                return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such key"));
-            }
-            bus.publish(AccountsContract.KEY_REVOKED, new AccountsContract.KeyRevoked(hash));
-            return Future.succeededFuture(new JsonObject().put("id", pathId(ctx, "keyId")).put("revoked", true));
-        }));
+        respond(ctx, 200, body -> {
+            long keyId = pathId(ctx, "keyId");
+            return accounts.revokeKey(keyId).compose(revoked -> revoked
+                    ? Future.succeededFuture(new JsonObject().put("id", keyId).put("revoked", true))
+                    : Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such key")));
+        });
     }
 
     void generations(RoutingContext ctx) {
         respond(ctx, 200, body -> {
             int limit = 100;
-            String given = ctx.queryParams().get("limit");
+            String given;
+            try {
+                given = ctx.queryParams().get("limit");
+            } catch (IllegalArgumentException badEscape) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, "the query string is not validly percent-encoded");
+            }
             if (given != null) {
                 try {
                     limit = Math.max(1, Math.min(1000, Integer.parseInt(given)));
@@ -154,8 +153,9 @@ final class AdminApi {
     private void respond(RoutingContext ctx, int status, Function<JsonObject, Future<JsonObject>> action) {
         Future<JsonObject> result;
         try {
-            JsonObject body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
-            result = action.apply(body == null ? new JsonObject() : body);
+            Buffer raw = ctx.get(BODY);
+            JsonObject body = raw == null || raw.length() == 0 ? new JsonObject() : raw.toJsonObject();
+            result = action.apply(body);
         } catch (DecodeException | ClassCastException e) {
             result = Future.failedFuture(new ApiException(ErrorCodes.BAD_REQUEST, "the request body is not a JSON object"));
         } catch (ApiException e) {
@@ -163,7 +163,7 @@ final class AdminApi {
         }
         result.onSuccess(json -> ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                         .end(json.toBuffer()))
-                .onFailure(failure -> Errors.send(ctx.response(), Errors.classify(failure, "admin")));
+                .onFailure(failure -> Errors.send(ctx.response(), Failure.of(failure, "admin")));
     }
 
     private static long pathId(RoutingContext ctx, String name) {
@@ -176,9 +176,22 @@ final class AdminApi {
 
     private static String requiredString(JsonObject body, String field) {
         Object value = body.getValue(field);
-        if (value == null || value.toString().isBlank()) {
-            throw new ApiException(ErrorCodes.BAD_REQUEST, "'" + field + "' is required");
+        if (!(value instanceof String text) || text.isBlank()) {
+            throw new ApiException(ErrorCodes.BAD_REQUEST, "'" + field + "' is required and must be a string");
         }
-        return value.toString();
+        return text;
+    }
+
+    /** Free text stored by the ledger: bounded, without control characters (a NUL would reach SQL). */
+    private static String text(String value, String field) {
+        if (value.length() > MAX_TEXT) {
+            throw new ApiException(ErrorCodes.BAD_REQUEST, "'" + field + "' must be at most " + MAX_TEXT + " characters");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, "'" + field + "' must not contain control characters");
+            }
+        }
+        return value;
     }
 }

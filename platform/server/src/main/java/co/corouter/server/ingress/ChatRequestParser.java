@@ -2,33 +2,59 @@ package co.corouter.server.ingress;
 
 import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
+import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
-import co.corouter.server.routing.Router;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 
 /**
- * Stage "validate": checks a chat-completions body in one streaming pass, without building it into objects — the
- * body travels on as the client's bytes. Error messages name fields, never echo content.
+ * Checks a chat-completions body in one streaming pass, without building it into objects — the body travels on as
+ * the client's bytes. Sampling numbers are range-checked (a value the upstream would reject, or silently clamp, is a
+ * 400 here) and the token cap must fit the model. Error messages name fields, never echo content.
  */
 final class ChatRequestParser {
 
-    /** A validated request. {@code maxTokens} is the completion cap credit is reserved for. */
-    record ParsedChat(Buffer raw, ModelCatalog.Model model, boolean stream, int maxTokens, int bodyBytes) {
+    /** A number the client may set: its range and whether it must be integral. */
+    private record Param(String name, double min, double max, boolean integer) {
+        String rule() {
+            return "'" + name + "' must be " + (integer ? "an integer" : "a number") + " between "
+                    + format(min) + " and " + format(max);
+        }
+
+        private static String format(double bound) {
+            return bound == Math.rint(bound) && Math.abs(bound) <= 9.3e18 ? Long.toString((long) bound)
+                    : Double.toString(bound);
+        }
     }
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final String[] TOKEN_CAPS = {"max_tokens", "max_completion_tokens"};
-    private static final String[] NUMBERS = {"temperature", "top_p", "frequency_penalty", "presence_penalty"};
+    private static final Param[] NUMBERS = {
+        new Param("temperature", 0, 2, false),
+        new Param("top_p", 0, 1, false),
+        new Param("frequency_penalty", -2, 2, false),
+        new Param("presence_penalty", -2, 2, false),
+        new Param("repetition_penalty", 0, 2, false),
+        new Param("min_p", 0, 1, false),
+        new Param("top_a", 0, 1, false),
+        new Param("top_k", 0, 1_000_000, true),
+        new Param("top_logprobs", 0, 20, true),
+        new Param("seed", -9.223372036854775808E18, 9.223372036854775807E18, true),
+        // every choice is a whole completion: n > 1 would multiply the output the reservation covers
+        new Param("n", 1, 1, true),
+    };
+    private static final double NOT_A_NUMBER = Double.NaN;
 
-    private final Router router;
+    private final java.util.function.Function<String, ModelCatalog.Model> models;
 
-    ChatRequestParser(Router router) {
-        this.router = router;
+    /** @param models resolves a model id, failing with a 400 {@link ApiException} for an unknown one */
+    ChatRequestParser(java.util.function.Function<String, ModelCatalog.Model> models) {
+        this.models = models;
     }
 
     /** What one pass over the body found; checked afterwards in a fixed order, so errors do not depend on key order. */
@@ -38,8 +64,9 @@ final class ChatRequestParser {
         int messageCount;
         String messageError;
         Object stream;
-        final Object[] caps = new Object[TOKEN_CAPS.length];
-        final boolean[] notNumbers = new boolean[NUMBERS.length];
+        /** Token caps and numbers as read: absent (null), a double (NaN when not a number), integral or not. */
+        final Double[] caps = new Double[TOKEN_CAPS.length];
+        final Double[] numbers = new Double[NUMBERS.length];
     }
 
     ParsedChat parse(Buffer raw) {
@@ -75,23 +102,25 @@ final class ChatRequestParser {
             throw bad("'stream' must be a boolean");
         }
         boolean stream = Boolean.TRUE.equals(scan.stream);
-        ModelCatalog.Model model = router.model(modelId);
+        for (int i = 0; i < NUMBERS.length; i++) {
+            Double value = scan.numbers[i];
+            if (value != null && !within(value, NUMBERS[i].min(), NUMBERS[i].max(), NUMBERS[i].integer())) {
+                throw bad(NUMBERS[i].rule());
+            }
+        }
+        ModelCatalog.Model model = models.apply(modelId);
         int maxTokens = model.maxOutputTokens();
         for (int i = 0; i < TOKEN_CAPS.length; i++) {
-            Object value = scan.caps[i];
+            Double value = scan.caps[i];
             if (value == null) {
                 continue;
             }
-            if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())
-                    || number.longValue() < 1) {
-                throw bad("'" + TOKEN_CAPS[i] + "' must be a positive integer");
+            if (!within(value, 1, model.maxOutputTokens(), true)) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, "'" + TOKEN_CAPS[i] + "' must be an integer between 1 and "
+                        + model.maxOutputTokens() + " (the most " + model.id() + " can produce)",
+                        new JsonObject().put("param", TOKEN_CAPS[i]).put("max", model.maxOutputTokens()));
             }
-            maxTokens = (int) Math.min(maxTokens, number.longValue());
-        }
-        for (int i = 0; i < NUMBERS.length; i++) {
-            if (scan.notNumbers[i]) {
-                throw bad("'" + NUMBERS[i] + "' must be a number");
-            }
+            maxTokens = (int) Math.min(maxTokens, value.longValue());
         }
         return new ParsedChat(raw, model, stream, maxTokens, raw.length());
     }
@@ -115,16 +144,13 @@ final class ChatRequestParser {
             default -> {
                 for (int i = 0; i < TOKEN_CAPS.length; i++) {
                     if (TOKEN_CAPS[i].equals(name)) {
-                        scan.caps[i] = value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT
-                                ? parser.getNumberValue() : value == JsonToken.VALUE_NULL ? null : skip(parser);
+                        scan.caps[i] = number(value, parser);
                         return;
                     }
                 }
                 for (int i = 0; i < NUMBERS.length; i++) {
-                    if (NUMBERS[i].equals(name)) {
-                        scan.notNumbers[i] = value != JsonToken.VALUE_NUMBER_INT
-                                && value != JsonToken.VALUE_NUMBER_FLOAT && value != JsonToken.VALUE_NULL;
-                        parser.skipChildren();
+                    if (NUMBERS[i].name().equals(name)) {
+                        scan.numbers[i] = number(value, parser);
                         return;
                     }
                 }
@@ -172,6 +198,26 @@ final class ChatRequestParser {
         if (scan.messageError == null) {
             scan.messageError = message;
         }
+    }
+
+    /**
+     * A numeric member's value as a double (a huge integer becomes a huge double or infinity, so it fails any range
+     * rather than wrapping around), NaN for a value that is not a number, null for JSON null.
+     */
+    private static Double number(JsonToken value, JsonParser parser) throws IOException {
+        if (value == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_NUMBER_FLOAT) {
+            return parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? parser.getBigIntegerValue().doubleValue() : parser.getDoubleValue();
+        }
+        parser.skipChildren();
+        return NOT_A_NUMBER;
+    }
+
+    private static boolean within(double value, double min, double max, boolean integer) {
+        return !Double.isNaN(value) && value >= min && value <= max && (!integer || value == Math.rint(value));
     }
 
     /** Skips a value whose type is wrong for its field, returning a marker that fails the field's check. */

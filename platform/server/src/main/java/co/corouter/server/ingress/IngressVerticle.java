@@ -1,89 +1,90 @@
 package co.corouter.server.ingress;
 
-import co.corouter.server.accounts.AccountRepository;
 import co.corouter.server.accounts.AccountsContract;
-import co.corouter.server.accounts.KeyAuthenticator;
 import co.corouter.server.billing.BillingContract;
-import co.corouter.server.billing.LeaseBook;
-import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.common.ErrorCodes;
+import co.corouter.server.common.Metrics;
 import co.corouter.server.config.ServerOptions;
-import co.corouter.server.metering.UsageBacklog;
-import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.metering.MeteringContract;
+import co.corouter.server.pipeline.Failure;
+import co.corouter.server.pipeline.Pipeline;
+import co.corouter.server.routing.ModelCatalog;
+import io.micrometer.core.instrument.Counter;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of a node: {@code /v1/*} (OpenAI-compatible), {@code /admin/*}, {@code /health}, {@code /ready}.
- * Every response, including errors from the web layer (413, 404, 405), has the OpenRouter error shape.
+ * The HTTP face of a node, one instance per event loop (they share the port): {@code /v1/*} (OpenAI-compatible),
+ * {@code /admin/*}, {@code /health}, {@code /ready}, {@code /metrics}. Ingress only speaks HTTP — the edge's limits
+ * ({@link EdgeGuard}), bodies ({@link BodyReader}), routes and rendering; the work is the {@link Pipeline}'s stages
+ * and the other contexts' services. Every response, including refusals by the HTTP layer itself (400, 404, 405, 408,
+ * 413, 414, 431), has the OpenRouter error shape.
  */
 public final class IngressVerticle extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
     private static final int ADMIN_BODY_LIMIT = 64 * 1024;
+    static final String WATCH = "corouter.watch";
 
-    /** What ingress needs from the node. */
+    /** What ingress needs from the node: options, the pipeline and the other contexts' services. */
     public record Dependencies(
-            String nodeId,
             ServerOptions.HttpOptions http,
-            ServerOptions.BillingOptions billing,
-            boolean metered,
             String adminToken,
-            KeyAuthenticator keys,
-            co.corouter.server.routing.Router router,
-            AccountRepository accounts,
-            LedgerRepository ledger,
-            UsageRepository usage,
-            UsageBacklog backlog,
+            Pipeline chat,
+            ModelCatalog catalog,
+            AccountsContract.Authenticator authenticator,
+            AccountsContract.Accounts accounts,
+            BillingContract.Credits credits,
+            MeteringContract.UsageQueries usage,
+            Metrics metrics,
+            EdgeGuard.Shared edge,
             Supplier<Future<JsonObject>> readiness) {
     }
 
     private final Dependencies deps;
+    private final int instance;
     private HttpServer server;
-    /** Requests whose response has not ended yet; confined to this verticle's event loop. */
-    private int inFlight;
-    private Promise<Void> drained;
+    private EdgeGuard guard;
+    private Counter served;
     /** Set on this loop when the stop begins: a request that arrives after it is refused, never half-served. */
     private boolean stopping;
-    private MessageConsumer<AccountsContract.KeyRevoked> revocations;
-    private MessageConsumer<BillingContract.CreditChanged> creditChanges;
-    private LeaseBook leases;
 
-    public IngressVerticle(Dependencies deps) {
+    /** @param instance this verticle's index among the node's instances (a metrics label) */
+    public IngressVerticle(Dependencies deps, int instance) {
         this.deps = deps;
+        this.instance = instance;
     }
+
 
     @Override
     public Future<?> start() {
-        revocations = vertx.eventBus().consumer(AccountsContract.KEY_REVOKED,
-                message -> deps.keys().invalidate(message.body().keyHashHex()));
-        leases = new LeaseBook(vertx, deps.nodeId(), deps.ledger(), deps.billing());
-        leases.start();
-        creditChanges = vertx.eventBus().consumer(BillingContract.CREDIT_CHANGED,
-                message -> leases.creditChanged(message.body().accountId()));
-        Router web = Router.router(vertx);
-        web.route().handler(this::track);
-        ChatCompletionsHandler chat = new ChatCompletionsHandler(vertx, deps.keys(), leases, deps.router(),
-                deps.metered() ? deps.backlog() : null, deps.http().upstreamTimeoutMillis());
-        AccountApi account = new AccountApi(deps.keys(), deps.ledger(), deps.usage(), deps.router().catalog());
-        AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.ledger(), deps.usage(),
-                vertx.eventBus());
+        ServerOptions.HttpOptions http = deps.http();
+        log.debug("HTTP verticle {} on {}", instance, Thread.currentThread().getName());
+        guard = new EdgeGuard(vertx, http.edge(), http.requestDeadlineMillis(), deps.edge(), deps.metrics());
+        guard.start();
+        served = deps.metrics().counter("corouter_http_requests_total", "HTTP requests received, per event loop",
+                "loop", Integer.toString(instance));
+        ChatEndpoint chat = new ChatEndpoint(deps.chat(), guard, http.bodyLimitBytes());
+        AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.catalog());
+        AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage());
 
-        web.post("/v1/chat/completions")
-                .handler(BodyHandler.create(false).setBodyLimit(deps.http().bodyLimitBytes()))
-                .handler(chat);
+        Router web = Router.router(vertx);
+        web.route().handler(this::arrived);
+        web.post("/v1/chat/completions").handler(chat::handle);
         web.get("/v1/models").handler(account::models);
         web.get("/v1/credits").handler(account::credits);
         web.get("/v1/key").handler(account::key);
@@ -91,8 +92,9 @@ public final class IngressVerticle extends VerticleBase {
         web.get("/v1/generation").handler(account::generation);
         web.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
         web.get("/ready").handler(this::ready);
+        web.get("/metrics").handler(admin::authorize).handler(this::metrics);
 
-        web.route("/admin/*").handler(BodyHandler.create(false).setBodyLimit(ADMIN_BODY_LIMIT)).handler(admin::authorize);
+        web.route("/admin/*").handler(admin::authorize).handler(this::adminBody);
         web.post("/admin/accounts").handler(admin::createAccount);
         web.get("/admin/accounts/:id").handler(admin::account);
         web.post("/admin/accounts/:id/credits").handler(admin::grant);
@@ -100,64 +102,58 @@ public final class IngressVerticle extends VerticleBase {
         web.delete("/admin/keys/:keyId").handler(admin::revokeKey);
         web.get("/admin/accounts/:id/generations").handler(admin::generations);
 
-        web.errorHandler(413, ctx -> Errors.send(ctx.response(), ErrorCodes.PAYLOAD_TOO_LARGE,
-                "the request body exceeds " + deps.http().bodyLimitBytes() + " bytes"));
         web.errorHandler(404, ctx -> Errors.send(ctx.response(), ErrorCodes.NOT_FOUND, "no such endpoint"));
         web.errorHandler(405, ctx -> Errors.send(ctx.response(), 405, "method not allowed"));
-        web.errorHandler(400, ctx -> Errors.send(ctx.response(), ErrorCodes.BAD_REQUEST, "bad request"));
+        // the router itself refuses a query string or path it cannot decode
+        web.errorHandler(400, ctx -> Errors.send(ctx.response(), ErrorCodes.BAD_REQUEST,
+                "the request's path or query string is not validly percent-encoded"));
         web.errorHandler(500, ctx -> {
             log.error("unhandled failure on {}: {}", ctx.normalizedPath(),
                     ctx.failure() == null ? "status " + ctx.statusCode() : ctx.failure().getClass().getName());
             Errors.send(ctx.response(), ErrorCodes.INTERNAL, "internal error");
         });
 
+        ServerOptions.EdgeOptions edge = http.edge();
         HttpServerOptions options = new HttpServerOptions()
-                .setHost(deps.http().host())
-                .setPort(deps.http().port())
+                .setHost(http.host())
+                // port 0 would give every instance a random port of its own; Vert.x shares one random port among
+                // servers asking for the same negative port
+                .setPort(http.port() == 0 ? -1 : http.port())
                 .setTcpNoDelay(true)
                 .setTcpQuickAck(false)
                 .setCompressionSupported(false)
+                .setDecompressionSupported(false)
+                .setHandle100ContinueAutomatically(false)
+                .setHttp2ClearTextEnabled(edge.h2c())
+                .setMaxHeaderSize(edge.maxHeaderBytes())
+                .setMaxInitialLineLength(edge.maxInitialLineBytes())
                 .setIdleTimeout(0);
-        server = vertx.createHttpServer(options).requestHandler(web);
-        return Future.all(revocations.completion(), creditChanges.completion(), server.listen());
+        server = vertx.createHttpServer(options)
+                .connectionHandler(guard::connected)
+                .invalidRequestHandler(this::invalid)
+                .requestHandler(web);
+        return server.listen();
     }
 
     /**
-     * Graceful stop: no new connections; requests in flight finish (bounded by the upstream timeout and the
-     * handler's guard). Once none is left, idle keep-alive connections are closed rather than waited for, and the
-     * unreserved credit of this loop's leases goes back to the accounts.
+     * Graceful stop: no new connections; requests in flight finish (bounded by their deadline). Once none is left, idle
+     * keep-alive connections are closed rather than waited for.
      */
     @Override
     public Future<?> stop() {
         if (server == null) {
             return Future.succeededFuture();
         }
-        drained = Promise.promise();
         stopping = true;
-        if (inFlight == 0) {
-            drained.complete();
-        }
-        long bound = deps.http().upstreamTimeoutMillis() + ChatCompletionsHandler.GUARD_MILLIS + 1_000;
+        Promise<Void> drained = Promise.promise();
+        guard.whenDrained(drained::tryComplete);
+        long bound = deps.http().requestDeadlineMillis() + 3_000;
         Future<Void> graceful = server.shutdown(bound, TimeUnit.MILLISECONDS);
         Future<Void> idle = drained.future().compose(v -> server.close());
-        return Future.any(graceful, idle).eventually(() -> leases.stop());
-    }
-
-    private void track(RoutingContext ctx) {
-        if (stopping) {
-            // metering may already be gone: a request served now could not be billed
-            ctx.response().putHeader("Connection", "close");
-            Errors.send(ctx.response(), ErrorCodes.UNAVAILABLE, "corouter is stopping; retry on another node");
-            return;
-        }
-        inFlight++;
-        ctx.addEndHandler(ended -> {
-            inFlight--;
-            if (inFlight == 0 && drained != null) {
-                drained.tryComplete();
-            }
+        return Future.any(graceful, idle).eventually(() -> {
+            guard.stop();
+            return Future.succeededFuture();
         });
-        ctx.next();
     }
 
     /** The port actually bound (useful with port 0). */
@@ -165,10 +161,77 @@ public final class IngressVerticle extends VerticleBase {
         return server.actualPort();
     }
 
+    /** Every request: refused while stopping, watched by the edge guard until it is finished. */
+    private void arrived(RoutingContext ctx) {
+        served.increment();
+        if (stopping) {
+            // metering may already be gone: a request served now could not be billed
+            ctx.response().putHeader("Connection", "close");
+            Errors.send(ctx.response(), ErrorCodes.UNAVAILABLE, "corouter is stopping; retry on another node");
+            return;
+        }
+        HttpServerRequest request = ctx.request();
+        EdgeGuard.Request watch = guard.started(request);
+        if (watch == null) {
+            return;
+        }
+        ctx.put(WATCH, watch);
+        if (!hasBody(request)) {
+            watch.bodyDone();
+        }
+        ctx.addEndHandler(ended -> {
+            if (!watch.heldByPipeline) {
+                guard.finished(watch);
+            }
+        });
+        ctx.next();
+    }
+
+    private static boolean hasBody(HttpServerRequest request) {
+        if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
+            return false;
+        }
+        String length = request.getHeader("Content-Length");
+        return request.getHeader("Transfer-Encoding") != null || (length != null && !"0".equals(length.trim()));
+    }
+
+    /** Admin bodies: small JSON objects, read by the same reader as every body. */
+    private void adminBody(RoutingContext ctx) {
+        EdgeGuard.Request watch = ctx.get(WATCH);
+        BodyReader.read(ctx.request(), watch, ADMIN_BODY_LIMIT, guard).onSuccess(body -> {
+            ctx.put(AdminApi.BODY, body);
+            ctx.next();
+        });
+    }
+
+    /** A request the HTTP decoder could not read: answered in the error shape, its connection closed. */
+    private void invalid(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        int code;
+        String message;
+        if (cause instanceof TooLongHttpLineException) {
+            code = ErrorCodes.URI_TOO_LONG;
+            message = "the request line is longer than " + deps.http().edge().maxInitialLineBytes() + " bytes";
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            code = ErrorCodes.HEADERS_TOO_LARGE;
+            message = "the request headers are larger than " + deps.http().edge().maxHeaderBytes() + " bytes";
+        } else {
+            code = ErrorCodes.BAD_REQUEST;
+            message = "the request is not valid HTTP";
+        }
+        guard.refuse(Failure.kindOf(code));
+        Errors.refuseAndClose(request, code, message);
+    }
+
     private void ready(RoutingContext ctx) {
         deps.readiness().get()
                 .onSuccess(state -> json(ctx, state.getBoolean("ready", false) ? 200 : 503, state))
                 .onFailure(e -> json(ctx, 503, new JsonObject().put("ready", false)));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(deps.metrics().scrape());
     }
 
     private static void json(RoutingContext ctx, int status, JsonObject body) {

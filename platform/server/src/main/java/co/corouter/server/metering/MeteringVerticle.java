@@ -35,6 +35,8 @@ public final class MeteringVerticle extends VerticleBase {
     private final java.util.ArrayDeque<UsageRecord> isolating = new java.util.ArrayDeque<>();
     private final List<MessageConsumer<?>> consumers = new ArrayList<>();
     private boolean writing;
+    /** The rows in {@code pending} may already be in the database: the last write's outcome is unknown. */
+    private boolean maybeWritten;
     private long timer = -1;
     private long backoffMillis;
 
@@ -117,7 +119,8 @@ public final class MeteringVerticle extends VerticleBase {
             return;
         }
         List<UsageRecord> batch;
-        if (!isolating.isEmpty()) {
+        boolean isolated = !isolating.isEmpty();
+        if (isolated) {
             batch = new ArrayList<>(List.of(isolating.poll()));
         } else if (pending.size() <= options.batchSize()) {
             batch = pending;
@@ -127,7 +130,8 @@ public final class MeteringVerticle extends VerticleBase {
             pending = new ArrayList<>(pending.subList(options.batchSize(), pending.size()));
         }
         writing = true;
-        repository.settleBatch(batch, nodeId).onComplete(result -> {
+        boolean unsure = maybeWritten || isolated;
+        repository.settleBatch(batch, nodeId, unsure).onComplete(result -> {
             writing = false;
             if (result.failed() && refusedAsData(result.cause())) {
                 if (batch.size() > 1) {
@@ -155,6 +159,9 @@ public final class MeteringVerticle extends VerticleBase {
             if (result.succeeded()) {
                 backlog.written(batch.size());
                 backoffMillis = 0;
+                if (!isolated) {
+                    maybeWritten = false;
+                }
                 topUp();
                 if (!isolating.isEmpty()) {
                     write();
@@ -175,6 +182,7 @@ public final class MeteringVerticle extends VerticleBase {
                     result.cause().toString());
             batch.addAll(pending);
             pending = batch;
+            maybeWritten = true;
             timer = vertx.setTimer(backoffMillis, id -> {
                 timer = -1;
                 write();

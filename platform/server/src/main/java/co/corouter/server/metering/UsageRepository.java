@@ -7,67 +7,37 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
- * Usage rows and their ledger charges. A batch is ONE statement (one round trip, one commit): it inserts the
- * usage rows, one charge transaction with two balanced entries per account in the batch (the sum of that account's
- * costs; each usage row names it in {@code charge_txn_id}), debits the wallets and shrinks the node's leases. The
- * generation id is the idempotency key, so a retried batch never charges twice.
+ * Usage rows (metadata of requests that reached a provider, never content) in PostgreSQL: the {@code generations}
+ * table, which only metering writes. A batch is one transaction: billing's charge statement
+ * ({@link BillingContract.UsageCharges}) and then ONE insert of the rows, each naming the charge transaction that
+ * collected its cost. The generation id is the idempotency key of the row and of its share of the charge: a batch
+ * retried after an unknown outcome first drops the rows already written.
  */
-public final class UsageRepository {
+public final class UsageRepository implements MeteringContract.UsageQueries {
 
-    static final String SETTLE_BATCH = """
-            WITH input AS (
-                SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-                                     $7::bool[], $8::int[], $9::text[], $10::text[], $11::int[], $12::int[],
-                                     $13::int[], $14::int[], $15::bool[], $16::bool[], $17::bigint[], $18::int[],
-                                     $19::timestamptz[])
-                    AS t(id, account_id, api_key_id, model, provider, upstream_model, streamed, status, error_code,
-                         finish_reason, prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens,
-                         usage_estimated, cancelled, cost, latency_ms, created_at)
-            ), fresh AS (
-                -- a batch retried after an unknown outcome skips the rows already written: the generation id is the
-                -- idempotency key of the usage row AND of its share of the charge
-                SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM generations g WHERE g.id = i.id)
-            ), per_account AS (
-                SELECT account_id, sum(cost)::bigint AS total, count(*) AS requests, min(id) AS first_id
-                FROM fresh WHERE cost > 0 GROUP BY account_id
-            ), charge AS (
-                INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
-                SELECT 'usage:' || first_id, 'charge', account_id, total, 'usage of ' || requests || ' requests'
-                FROM per_account
-                RETURNING id, account_id, amount
-            ), usage AS (
-                INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
-                                         error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
-                                         reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
-                                         charge_txn_id)
-                SELECT f.*, CASE WHEN f.cost > 0 THEN c.id END
-                FROM fresh f LEFT JOIN charge c ON c.account_id = f.account_id
-            ), entries AS (
-                INSERT INTO ledger_entries (txn_id, book, account_id, amount)
-                SELECT id, 'customer', account_id, -amount FROM charge
-                UNION ALL
-                SELECT id, 'revenue', NULL, amount FROM charge
-            ), held AS (
-                -- a charge leaves this node's lease; never take more than this node's row holds (a node whose lease
-                -- was swept must not eat into another node's lease)
-                SELECT l.account_id, LEAST(l.amount, c.amount) AS cut
-                FROM leases l JOIN charge c ON c.account_id = l.account_id
-                WHERE l.node_id = $20
-                FOR UPDATE OF l
-            ), wallet AS (
-                UPDATE wallets w SET balance = w.balance - c.amount, leased = w.leased - coalesce(h.cut, 0)
-                FROM charge c LEFT JOIN held h ON h.account_id = c.account_id
-                WHERE w.account_id = c.account_id
-            )
-            UPDATE leases l SET amount = l.amount - h.cut FROM held h
-            WHERE l.node_id = $20 AND l.account_id = h.account_id""";
+    static final String INSERT_ROWS = """
+            INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
+                                     error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
+                                     reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
+                                     charge_txn_id)
+            SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                                 $7::bool[], $8::int[], $9::text[], $10::text[], $11::int[], $12::int[],
+                                 $13::int[], $14::int[], $15::bool[], $16::bool[], $17::bigint[], $18::int[],
+                                 $19::timestamptz[], $20::bigint[])""";
 
     /** A usage row whose charge cannot be applied (see {@link #recordUncollected}): kept, at cost 0. */
     static final String RECORD_UNCOLLECTED = """
@@ -78,13 +48,61 @@ public final class UsageRepository {
             ON CONFLICT (id) DO NOTHING""";
 
     private final Pool pool;
+    private final BillingContract.UsageCharges charges;
 
-    public UsageRepository(Pool pool) {
+    public UsageRepository(Pool pool, BillingContract.UsageCharges charges) {
         this.pool = pool;
+        this.charges = charges;
     }
 
-    /** Writes a batch of usage rows and their charges atomically. */
-    public Future<Void> settleBatch(List<UsageRecord> batch, String nodeId) {
+    /**
+     * Writes a batch of usage rows and their charges atomically. {@code maybeWritten}: the batch (or part of it) may
+     * already be in the database (a retry after an unknown outcome); those rows are skipped, charges included.
+     */
+    public Future<Void> settleBatch(List<UsageRecord> batch, String nodeId, boolean maybeWritten) {
+        return pool.withTransaction(conn -> fresh(conn, batch, maybeWritten).compose(rows -> {
+            if (rows.isEmpty()) {
+                return Future.succeededFuture();
+            }
+            return charges.collect(conn, nodeId, chargesOf(rows))
+                    .compose(collected -> conn.preparedQuery(INSERT_ROWS).execute(rowParams(rows, collected)))
+                    .mapEmpty();
+        }));
+    }
+
+    private static Future<List<UsageRecord>> fresh(SqlConnection conn, List<UsageRecord> batch, boolean maybeWritten) {
+        if (!maybeWritten) {
+            return Future.succeededFuture(batch);
+        }
+        String[] ids = batch.stream().map(UsageRecord::generationId).toArray(String[]::new);
+        return conn.preparedQuery("SELECT id FROM generations WHERE id = ANY($1::text[])").execute(Tuple.of(ids))
+                .map(rows -> {
+                    Set<String> written = new HashSet<>();
+                    rows.forEach(row -> written.add(row.getString(0)));
+                    return batch.stream().filter(r -> !written.contains(r.generationId())).toList();
+                });
+    }
+
+    /** Per account, the sum of its priced rows; the first such row's id keys the charge (a retry cannot repeat it). */
+    static List<BillingContract.UsageCharge> chargesOf(List<UsageRecord> rows) {
+        Map<Long, long[]> totals = new TreeMap<>();
+        Map<Long, String> firstIds = new HashMap<>();
+        for (UsageRecord r : rows) {
+            if (r.cost() <= 0) {
+                continue;
+            }
+            long[] total = totals.computeIfAbsent(r.accountId(), id -> new long[2]);
+            total[0] = Math.addExact(total[0], r.cost());
+            total[1]++;
+            firstIds.merge(r.accountId(), r.generationId(), (a, b) -> a.compareTo(b) <= 0 ? a : b);
+        }
+        List<BillingContract.UsageCharge> charges = new ArrayList<>(totals.size());
+        totals.forEach((account, total) -> charges.add(new BillingContract.UsageCharge(account, total[0],
+                (int) total[1], "usage:" + firstIds.get(account))));
+        return charges;
+    }
+
+    private static Tuple rowParams(List<UsageRecord> batch, Map<Long, Long> chargeTransactions) {
         int n = batch.size();
         String[] id = new String[n];
         Long[] account = new Long[n];
@@ -105,6 +123,7 @@ public final class UsageRepository {
         Long[] cost = new Long[n];
         Integer[] latency = new Integer[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
+        Long[] charge = new Long[n];
         for (int i = 0; i < n; i++) {
             UsageRecord r = batch.get(i);
             id[i] = r.generationId();
@@ -126,14 +145,10 @@ public final class UsageRepository {
             cost[i] = r.cost();
             latency[i] = r.latencyMillis();
             created[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC);
+            charge[i] = r.cost() > 0 ? chargeTransactions.get(r.accountId()) : null;
         }
-        Tuple params = Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
-                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, nodeId));
-        Long[] charged = batch.stream().filter(r -> r.cost() > 0).map(UsageRecord::accountId).distinct().sorted()
-                .toArray(Long[]::new);
-        return pool.withTransaction(conn -> conn.preparedQuery(BillingContract.LOCK_WALLETS)
-                .execute(Tuple.of(charged))
-                .compose(locked -> conn.preparedQuery(SETTLE_BATCH).execute(params))).mapEmpty();
+        return Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
+                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, charge));
     }
 
     /**
@@ -152,12 +167,14 @@ public final class UsageRepository {
     }
 
     /** One generation of one account (404 semantics: null when absent or someone else's). */
+    @Override
     public Future<JsonObject> generation(String id, long accountId) {
         return pool.preparedQuery("SELECT * FROM generations WHERE id = $1 AND account_id = $2")
                 .execute(Tuple.of(id, accountId))
                 .map(rows -> rows.size() == 0 ? null : toJson(rows.iterator().next()));
     }
 
+    @Override
     public Future<JsonArray> generations(long accountId, int limit) {
         return pool.preparedQuery("SELECT * FROM generations WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT $2")
                 .execute(Tuple.of(accountId, limit))
@@ -169,6 +186,7 @@ public final class UsageRepository {
     }
 
     /** Spend of one key: total, and over the current UTC day, week and month (nano-dollars). */
+    @Override
     public Future<JsonObject> keyUsage(long apiKeyId) {
         return pool.preparedQuery("""
                         SELECT coalesce(sum(cost), 0)::bigint,

@@ -3,6 +3,7 @@ package co.corouter.server.routing;
 import co.corouter.plugin.api.ModelProvider;
 import co.corouter.plugin.api.ProviderContext;
 import co.corouter.plugin.api.ProviderEndpoint;
+import co.corouter.plugin.api.TokenCounter;
 import co.corouter.server.config.Secrets;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,7 +38,7 @@ public final class ProviderRegistry {
 
     /** Builds every instance. Blocking-safe: called at boot, before verticles are deployed. */
     public static ProviderRegistry create(Vertx vertx, JsonObject providersConfig, Map<String, ModelProvider> types,
-            Secrets secrets) {
+            Secrets secrets, TokenCounter tokens) {
         Map<String, ProviderEndpoint> endpoints = new LinkedHashMap<>();
         List<InstanceStatus> statuses = new ArrayList<>();
         for (String name : providersConfig.fieldNames()) {
@@ -51,7 +52,7 @@ public final class ProviderRegistry {
                 continue;
             }
             try {
-                ProviderEndpoint endpoint = provider.create(new ProviderContext(vertx, name, secrets::resolve),
+                ProviderEndpoint endpoint = provider.create(new ProviderContext(vertx, name, secrets::resolve, tokens),
                         section.getJsonObject("config", new JsonObject()));
                 if (endpoint == null) {
                     throw new IllegalArgumentException("the plugin returned no endpoint");

@@ -92,11 +92,11 @@ class LeaseRecoveryTest {
     }
 
     static long balance(long accountId) {
-        return single("SELECT balance FROM wallets WHERE account_id = $1", accountId);
+        return single("SELECT coalesce((SELECT balance FROM wallets WHERE account_id = $1), 0)::bigint", accountId);
     }
 
     static long leased(long accountId) {
-        return single("SELECT leased FROM wallets WHERE account_id = $1", accountId);
+        return single("SELECT coalesce((SELECT leased FROM wallets WHERE account_id = $1), 0)::bigint", accountId);
     }
 
     static long leaseRows(long accountId) {

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import co.corouter.server.common.ApiException;
 import co.corouter.server.config.Secrets;
-import co.corouter.server.ingress.ChatRequestParser.ParsedChat;
+import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
 import co.corouter.server.routing.ProviderRegistry;
 import co.corouter.server.routing.Router;
@@ -25,7 +25,7 @@ class ChatRequestParserTest {
                     .put("provider", "mock").put("upstream_model", "m").put("context_length", 8192)
                     .put("max_output_tokens", 1000).put("pricing", new JsonObject()
                             .put("prompt_per_million", "1.00").put("completion_per_million", "2.00")))), "test"),
-            ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()))));
+            ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()), text -> 0))::model);
 
     static final String MESSAGES = "\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
             + "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"role\":\"user\",\"name\":\"x\"}]";
@@ -62,10 +62,22 @@ class ChatRequestParserTest {
             "{\"model\":\"corouter/m\",\"messages\":[{\"content\":\"x\"}]}|'messages[0].role' must be one of system, developer, user, assistant, tool",
             "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\",\"content\":{\"a\":1}}]}|'messages[0].content' must be a string or an array of content parts",
             "{\"stream\":\"yes\",\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}]}|'stream' must be a boolean",
-            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":-5}|'max_tokens' must be a positive integer",
-            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_completion_tokens\":1.5}|'max_completion_tokens' must be a positive integer",
-            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":\"9\"}|'max_tokens' must be a positive integer",
-            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"top_p\":\"high\"}|'top_p' must be a number",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":-5}|'max_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_completion_tokens\":1.5}|'max_completion_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":\"9\"}|'max_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":18446744073709551617}|'max_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":1001}|'max_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"max_tokens\":0}|'max_tokens' must be an integer between 1 and 1000 (the most corouter/m can produce)",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"top_p\":\"high\"}|'top_p' must be a number between 0 and 1",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"top_p\":7}|'top_p' must be a number between 0 and 1",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"temperature\":99}|'temperature' must be a number between 0 and 2",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"temperature\":-0.1}|'temperature' must be a number between 0 and 2",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"frequency_penalty\":2.5}|'frequency_penalty' must be a number between -2 and 2",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"presence_penalty\":[1]}|'presence_penalty' must be a number between -2 and 2",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"top_k\":2.5}|'top_k' must be an integer between 0 and 1000000",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"n\":3}|'n' must be an integer between 1 and 1",
+            "{\"model\":\"corouter/m\",\"messages\":[{\"role\":\"user\"}],\"seed\":1e30}|'seed' must be an integer between -9223372036854775808 and 9223372036854775807",
+            "{\"model\":\"nope/x\",\"messages\":[{\"role\":\"user\"}],\"temperature\":9}|'temperature' must be a number between 0 and 2",
     })
     void aBadBodyIsRefusedNamingTheProblem(String body, String message) {
         assertThatThrownBy(() -> PARSER.parse(Buffer.buffer(body)))

@@ -131,4 +131,51 @@ class ConcurrencyTest {
         assertThat(rows).isEqualTo(100);
         NODE.assertLedgerBalances();
     }
+
+    /** A request on a connection of its own (connections are spread over the node's event loops in turn). */
+    static RawHttp.Response postOnNewConnection(String key) throws Exception {
+        byte[] body = BODY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (RawHttp client = new RawHttp(NODE.port())) {
+            client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    + "Authorization: Bearer " + key + "\r\nContent-Length: " + body.length + "\r\n\r\n").send(body);
+            return client.read();
+        }
+    }
+
+    static java.util.Map<String, Double> requestsPerLoop() {
+        java.util.Map<String, Double> perLoop = new java.util.TreeMap<>();
+        NODE.node().metrics().registry().find("corouter_http_requests_total").counters()
+                .forEach(c -> perLoop.put(c.getId().getTag("loop"), c.count()));
+        return perLoop;
+    }
+
+    @Test
+    void creditForExactlyOneRequestIsServedWhicheverEventLoopTheRequestLandsOn() throws Exception {
+        java.util.Map<String, Double> before = requestsPerLoop();
+        for (int i = 0; i < 2 * CorouterNode.EVENT_LOOPS; i++) {
+            CorouterNode.Account account = NODE.newAccount("0.001");
+            assertThat(postOnNewConnection(account.key()).status()).as("request %d", i).isEqualTo(200);
+            assertThat(postOnNewConnection(account.key()).status()).isEqualTo(402);
+            NODE.flushUsage();
+            assertThat(NODE.balance(account.id())).isZero();
+        }
+        java.util.Map<String, Double> after = requestsPerLoop();
+        assertThat(after).as("before %s after %s", before, after).hasSize(CorouterNode.EVENT_LOOPS);
+        after.forEach((loop, count) -> assertThat(count - before.getOrDefault(loop, 0.0))
+                .as("requests served by event loop %s (before %s, after %s)", loop, before, after).isPositive());
+        NODE.assertLedgerBalances();
+    }
+
+    @Test
+    void creditForFourRequestsOnFourEventLoopsServesAllFourAndStrandsNothing() throws Exception {
+        CorouterNode.Account account = NODE.newAccount("0.004");
+        for (int i = 0; i < 4; i++) {
+            RawHttp.Response response = postOnNewConnection(account.key());
+            assertThat(response.status()).as(response.body()).isEqualTo(200);
+        }
+        assertThat(postOnNewConnection(account.key()).status()).isEqualTo(402);
+        NODE.flushUsage();
+        assertThat(NODE.balance(account.id())).isZero();
+        NODE.assertLedgerBalances();
+    }
 }

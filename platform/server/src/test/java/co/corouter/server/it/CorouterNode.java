@@ -47,6 +47,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
     public static final String FAKE_MODEL = "fake/model";
     public static final String MOCK_MODEL = "corouter/mock-small";
+    /** Every test node serves from several event loops: nothing may assume one. */
+    public static final int EVENT_LOOPS = 4;
 
     private static Database database;
 
@@ -118,7 +120,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         Database db = sharedDatabase();
-        vertx = Vertx.vertx();
+        vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(EVENT_LOOPS + 2));
         JsonObject providers = new JsonObject();
         JsonObject mock = new JsonObject().put("latency_ms", 0).put("chunk_count", 4).put("chunk_interval_ms", 0)
                 .put("completion_tokens", 16);
@@ -131,7 +133,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                     .put("base_url", upstream.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
         }
         JsonObject root = new JsonObject()
-                .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000))
+                .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000)
+                        .put("event_loops", EVENT_LOOPS))
                 .put("admin", new JsonObject().put("token_env", "TEST_ADMIN_TOKEN"))
                 .put("billing", new JsonObject().put("lease_slice_usd", "1.00").put("lease_ttl_seconds", 30))
                 .put("metering", new JsonObject().put("batch_size", 500).put("flush_interval_ms", 20))
@@ -180,7 +183,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
-    static synchronized Database sharedDatabase() throws Exception {
+    public static synchronized Database sharedDatabase() throws Exception {
         if (database == null) {
             Path dir = Files.createTempDirectory("corouter-test-pg");
             database = Database.embedded(dir);
@@ -241,7 +244,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         JsonObject key = new JsonObject(admin("POST", "/admin/accounts/" + id + "/keys",
                 new JsonObject().put("label", "test"), 201));
         String secret = key.getString("key");
-        if (!ApiKeys.wellFormed(secret)) {
+        if (!ApiKeys.shaped(secret)) {
             throw new IllegalStateException("the admin API returned a malformed key");
         }
         return new Account(id, secret, key.getLong("id"));
@@ -316,12 +319,32 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /**
+     * Waits until {@code condition} holds, checking every 10 ms and failing after 15 s: for outcomes the test cannot
+     * observe directly (a pipeline that ended after its client left), never a fixed sleep.
+     */
+    public void awaitCondition(String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            await(vertx.timer(10));
+        }
+    }
+
     public RowSet<Row> sql(String sql, Object... params) {
         return await(node.pool().preparedQuery(sql).execute(Tuple.from(params)));
     }
 
+    /** Usage rows of the account, once everything sent so far is written. */
+    public long usageRows(long accountId) {
+        flushUsage();
+        return sql("SELECT count(*) FROM generations WHERE account_id = $1", accountId).iterator().next().getLong(0);
+    }
+
     public long balance(long accountId) {
-        return sql("SELECT balance FROM wallets WHERE account_id = $1", accountId).iterator().next().getLong(0);
+        return sql("SELECT coalesce((SELECT balance FROM wallets WHERE account_id = $1), 0)::bigint", accountId).iterator().next().getLong(0);
     }
 
     /** Σ of the account's ledger entries: the balance as the fold of its history. */

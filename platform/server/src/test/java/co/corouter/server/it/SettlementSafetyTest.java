@@ -40,7 +40,7 @@ class SettlementSafetyTest {
         vertx = Vertx.vertx();
         pool = CorouterNode.sharedDatabase().pool(vertx, 4);
         ledger = new LedgerRepository(pool);
-        usage = new UsageRepository(pool);
+        usage = new UsageRepository(pool, ledger);
     }
 
     @AfterEach
@@ -56,7 +56,7 @@ class SettlementSafetyTest {
     }
 
     long leased(long accountId) {
-        return NODE.sql("SELECT leased FROM wallets WHERE account_id = $1", accountId).iterator().next().getLong(0);
+        return NODE.sql("SELECT coalesce((SELECT leased FROM wallets WHERE account_id = $1), 0)::bigint", accountId).iterator().next().getLong(0);
     }
 
     long leaseRows(long accountId) {
@@ -74,7 +74,7 @@ class SettlementSafetyTest {
         NODE.sql("UPDATE wallets SET leased = leased - 600 WHERE account_id = $1", account.id());
         assertThat(CorouterNode.await(ledger.lease(live, account.id(), 300, 300, 60))).isEqualTo(300);
 
-        CorouterNode.await(usage.settleBatch(List.of(record(account.id(), account.keyId(), 200)), swept));
+        CorouterNode.await(usage.settleBatch(List.of(record(account.id(), account.keyId(), 200)), swept, false));
 
         assertThat(NODE.balance(account.id())).isEqualTo(800);
         assertThat(leased(account.id())).as("the live node's lease is untouched").isEqualTo(300)
@@ -92,10 +92,10 @@ class SettlementSafetyTest {
         List<UsageRecord> batch = List.of(record(a.id(), a.keyId(), 1_000), record(b.id(), b.keyId(), 2_000),
                 record(a.id(), a.keyId(), 3_000), record(a.id(), a.keyId(), 0));
 
-        CorouterNode.await(usage.settleBatch(batch, nodeId));
+        CorouterNode.await(usage.settleBatch(batch, nodeId, false));
         // the same batch again, as after a commit whose acknowledgement was lost, plus one new row
         UsageRecord late = record(a.id(), a.keyId(), 500);
-        CorouterNode.await(usage.settleBatch(List.of(batch.get(2), batch.get(0), late, batch.get(1)), nodeId));
+        CorouterNode.await(usage.settleBatch(List.of(batch.get(2), batch.get(0), late, batch.get(1)), nodeId, true));
 
         var charges = NODE.sql("""
                 SELECT account_id, amount, reason FROM ledger_transactions

@@ -3,6 +3,8 @@ package co.corouter.testkit.tck;
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChatRequest;
 import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.ProviderContext;
+import co.corouter.plugin.api.ProviderContext.SecretResolver;
 import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.StreamOutcome;
@@ -42,7 +44,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <pre>
  * class MyProviderTckTest extends ProviderTck {
  *     protected ProviderEndpoint endpoint(Vertx vertx) {
- *         return new MyProvider().create(new ProviderContext(vertx, "tck", name -&gt; "key"), config);
+ *         return new MyProvider().create(providerContext(vertx, "tck", name -&gt; "key"), config);
  *     }
  *     protected String upstreamModel() { return "my-model"; }
  * }
@@ -64,6 +66,13 @@ public abstract class ProviderTck {
     private final AtomicInteger generations = new AtomicInteger();
     private ProviderEndpoint endpoint;
     private Context context;
+
+    /**
+     * A context as the host builds it, with a real tokenizer ({@link Tokens#counter()}), for {@link #endpoint}.
+     */
+    protected static ProviderContext providerContext(Vertx vertx, String instanceName, SecretResolver secrets) {
+        return new ProviderContext(vertx, instanceName, secrets, Tokens.counter());
+    }
 
     /** The endpoint under test; called once per test, on the test thread. */
     protected abstract ProviderEndpoint endpoint(Vertx vertx);
@@ -213,7 +222,8 @@ public abstract class ProviderTck {
     }
 
     @Test
-    void aCancelledStreamStopsWritingAndCompletesPromptly(Vertx vertx, VertxTestContext testContext) {
+    void aCancelledStreamStopsWritingCompletesPromptlyAndReportsWhatItDelivered(Vertx vertx,
+                                                                              VertxTestContext testContext) {
         Promise<Void> cancel = Promise.promise();
         AtomicInteger writesAtCancel = new AtomicInteger(-1);
         RecordingChunkSink sink = new RecordingChunkSink();
@@ -223,8 +233,8 @@ public abstract class ProviderTck {
                 cancel.complete();
             }
         }));
-        Future<StreamOutcome> outcome =
-                stream(vertx, request(upstreamModel(), true, maxTokens(), cancel.future()), sink);
+        int cap = maxTokens();
+        Future<StreamOutcome> outcome = stream(vertx, request(upstreamModel(), true, cap, cancel.future()), sink);
         Promise<Void> cancelledOrEnded = Promise.promise();
         cancel.future().onComplete(cancelled -> cancelledOrEnded.tryComplete());
         outcome.onComplete(ended -> cancelledOrEnded.tryComplete());
@@ -236,6 +246,14 @@ public abstract class ProviderTck {
                 .onComplete(testContext.succeeding(quiet -> testContext.verify(() -> {
                     assertNotEquals(-1, writesAtCancel.get(), "the stream never wrote, so it was never cancelled");
                     assertEquals(writesAtCancel.get(), sink.writes(), "the provider wrote after cancellation");
+                    if (outcome.failed()) {
+                        // it wrote before the cancel came, so the host must learn what to bill for
+                        ProviderException failure = assertInstanceOf(ProviderException.class, outcome.cause(),
+                                "streams fail with ProviderException");
+                        assertNotNull(failure.usage(), "a stream cancelled after output must fail with the usage "
+                                + "of what it delivered (ProviderException.withUsage)");
+                        assertUsageConsistent(failure.usage(), cap);
+                    }
                     testContext.completeNow();
                 })));
     }

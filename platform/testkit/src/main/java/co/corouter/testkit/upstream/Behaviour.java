@@ -103,7 +103,11 @@ public final class Behaviour {
         return b;
     }
 
-    /** The assistant text; a stream splits it into {@link #chunks} nearly equal deltas. */
+    /**
+     * The assistant text; a stream splits it into {@link #chunks} nearly equal deltas, delta {@code i} being
+     * {@code text[i * length / chunks, (i + 1) * length / chunks)}. So {@code content(" hello".repeat(40)).chunks(40)}
+     * streams 40 deltas of {@code " hello"}, one {@code o200k_base} token each.
+     */
     public Behaviour content(String text) {
         Behaviour b = copy();
         b.content = text;

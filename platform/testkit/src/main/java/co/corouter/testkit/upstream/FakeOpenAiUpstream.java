@@ -2,7 +2,6 @@ package co.corouter.testkit.upstream;
 
 import co.corouter.testkit.upstream.Behaviour.Fault;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -36,10 +35,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * upstream.behave(Behaviour.normal().chunks(8).completionTokens(12));  // default for every request
  * upstream.enqueue(Behaviour.error(429));                              // only the next request
  * assertThat(upstream.requestCount()).isEqualTo(2);
+ * assertThat(upstream.lastRequest().contentEventsWritten()).isEqualTo(8);   // what it produced, per request
  * </pre>
  *
  * <p>Requests are served on the Vert.x event loop; counters and recordings are safe to read from the test
- * thread. Every request is recorded, including rejected ones.
+ * thread. Every request is recorded, including rejected ones, with what the fake did with it
+ * ({@link RecordedRequest#responseEnded()}, {@link RecordedRequest#connectionClosed()},
+ * {@link RecordedRequest#contentEventsWritten()}).
  */
 public final class FakeOpenAiUpstream {
 
@@ -47,6 +49,7 @@ public final class FakeOpenAiUpstream {
 
     private final AtomicReference<Behaviour> defaultBehaviour = new AtomicReference<>(Behaviour.normal());
     private final Queue<Behaviour> queued = new ConcurrentLinkedQueue<>();
+    private final Map<String, Behaviour> byModel = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicReference<String> apiKey = new AtomicReference<>();
     private final ConcurrentLinkedDeque<RecordedRequest> requests = new ConcurrentLinkedDeque<>();
     private volatile boolean recording = true;
@@ -93,7 +96,13 @@ public final class FakeOpenAiUpstream {
         return "http://127.0.0.1:" + port() + "/v1";
     }
 
-    /** Sets the behaviour for every request that has no {@link #enqueue queued} one. */
+    /** Sets the behaviour for requests naming {@code model} that have no queued behaviour (the default elsewhere). */
+    public FakeOpenAiUpstream behaveFor(String model, Behaviour behaviour) {
+        byModel.put(model, behaviour);
+        return this;
+    }
+
+    /** Sets the behaviour for every request that has no {@link #enqueue queued} or per-model one. */
     public FakeOpenAiUpstream behave(Behaviour behaviour) {
         defaultBehaviour.set(behaviour);
         return this;
@@ -148,47 +157,49 @@ public final class FakeOpenAiUpstream {
         requestCount.set(0);
         connectionsOpened.set(0);
         defaultBehaviour.set(Behaviour.normal());
+        byModel.clear();
         apiKey.set(null);
         return this;
     }
 
     private void handle(HttpServerRequest request) {
-        Promise<Void> closed = Promise.promise();
-        HttpServerResponse response = request.response();
-        response.closeHandler(v -> closed.tryComplete());
-        request.body().onSuccess(raw -> serve(request, raw, closed));
+        ResponseTrace trace = new ResponseTrace();
+        request.response().closeHandler(v -> trace.closed.tryComplete());
+        request.body().onSuccess(raw -> serve(request, raw, trace));
     }
 
-    private void serve(HttpServerRequest request, Buffer raw, Promise<Void> closed) {
+    private void serve(HttpServerRequest request, Buffer raw, ResponseTrace trace) {
         JsonObject body = parseObject(raw);
         if (recording) {
             requests.add(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
-                    raw.toString(), body, closed));
+                    raw.toString(), body, trace));
         }
         requestCount.incrementAndGet();
 
         HttpServerResponse response = request.response();
         if (request.method() != HttpMethod.POST || !CHAT_PATH.equals(request.path())) {
-            sendError(response, 404, "invalid_request_error", "unknown_url",
+            sendError(response, trace, 404, "invalid_request_error", "unknown_url",
                     "Unknown request URL: " + request.method() + " " + request.path());
             return;
         }
         String key = apiKey.get();
         if (key != null && !("Bearer " + key).equals(request.getHeader("Authorization"))) {
-            sendError(response, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.");
+            sendError(response, trace, 401, "invalid_request_error", "invalid_api_key",
+                    "Incorrect API key provided.");
             return;
         }
         if (body == null) {
-            sendError(response, 400, "invalid_request_error", null,
+            sendError(response, trace, 400, "invalid_request_error", null,
                     "We could not parse the JSON body of your request.");
             return;
         }
         Behaviour behaviour = queued.poll();
-        Behaviour chosen = behaviour != null ? behaviour : defaultBehaviour.get();
-        after(chosen.delayMs, () -> act(request, body, chosen));
+        Behaviour forModel = body.getValue("model") instanceof String model ? byModel.get(model) : null;
+        Behaviour chosen = behaviour != null ? behaviour : forModel != null ? forModel : defaultBehaviour.get();
+        after(chosen.delayMs, () -> act(request, body, chosen, trace));
     }
 
-    private void act(HttpServerRequest request, JsonObject body, Behaviour b) {
+    private void act(HttpServerRequest request, JsonObject body, Behaviour b, ResponseTrace trace) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
             return;
@@ -198,18 +209,18 @@ public final class FakeOpenAiUpstream {
             case HANG -> {
                 // accepted and never answered: the client's timeout must fire
             }
-            case ERROR -> sendError(response, b.status, errorType(b), errorCode(b), errorMessage(b));
+            case ERROR -> sendError(response, trace, b.status, errorType(b), errorCode(b), errorMessage(b));
             case ANSWER -> {
                 if (Boolean.TRUE.equals(body.getValue("stream"))) {
-                    stream(request, body, b);
+                    stream(request, body, b, trace);
                 } else {
-                    complete(request, body, b);
+                    complete(request, body, b, trace);
                 }
             }
         }
     }
 
-    private void complete(HttpServerRequest request, JsonObject body, Behaviour b) {
+    private void complete(HttpServerRequest request, JsonObject body, Behaviour b, ResponseTrace trace) {
         HttpServerResponse response = request.response().putHeader("Content-Type", "application/json");
         switch (b.fault) {
             case RESET -> {
@@ -223,8 +234,8 @@ public final class FakeOpenAiUpstream {
             }
         }
         if (b.malformedBody) {
-            response.end("{\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,"
-                    + "\"message\":{\"role\":\"assistant\",\"content\":\"The qu");
+            end(response, trace, Buffer.buffer("{\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion\","
+                    + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The qu"));
             return;
         }
         JsonObject completion = envelope(nextId(), body, "chat.completion");
@@ -239,10 +250,10 @@ public final class FakeOpenAiUpstream {
         if (!b.omitUsage) {
             completion.put("usage", usage(body, b));
         }
-        response.end(completion.toBuffer());
+        end(response, trace, completion.toBuffer());
     }
 
-    private void stream(HttpServerRequest request, JsonObject body, Behaviour b) {
+    private void stream(HttpServerRequest request, JsonObject body, Behaviour b, ResponseTrace trace) {
         JsonObject streamOptions = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
         boolean usageChunk = !b.omitUsage && !b.usageOnFinishChunk
                 && Boolean.TRUE.equals(streamOptions.getValue("include_usage"));
@@ -265,40 +276,41 @@ public final class FakeOpenAiUpstream {
             chunks.add(envelope(id, body, "chat.completion.chunk").put("choices", new JsonArray())
                     .put("usage", usage(body, b)));
         }
-        List<String> events = new ArrayList<>();
+        List<Frame> events = new ArrayList<>();
         for (JsonObject chunk : chunks) {
-            events.add("data: " + chunk.encode() + nl + nl);
+            events.add(new Frame("data: " + chunk.encode() + nl + nl, carriesContent(chunk)));
         }
-        events.add("data: [DONE]" + nl + nl);
+        events.add(new Frame("data: [DONE]" + nl + nl, false));
 
         int faultAt = b.fault == Fault.NONE ? events.size() : Math.min(b.faultAfter, events.size());
-        List<String> frames = new ArrayList<>();
+        List<Frame> frames = new ArrayList<>();
         for (int i = 0; i < faultAt; i++) {
             if (b.keepAliveComments) {
-                frames.add(": keep-alive" + nl + nl);
+                frames.add(new Frame(": keep-alive" + nl + nl, false));
             }
             frames.add(events.get(i));
         }
-        Runnable ending;
         HttpServerResponse response = request.response();
+        Runnable end = () -> end(response, trace, null);
+        Runnable ending;
         switch (b.fault) {
             case RESET -> ending = () -> request.connection().close();
             case STALL -> ending = () -> { };
             case MALFORMED_CHUNK -> {
-                frames.add("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chunk\",\"choices\":"
-                        + "[{\"delta\":{\"content\":\"tru" + nl + nl);
+                frames.add(new Frame("data: {\"id\":\"chatcmpl-broken\",\"object\":\"chat.completion.chunk\","
+                        + "\"choices\":[{\"delta\":{\"content\":\"tru" + nl + nl, false));
                 frames.addAll(events.subList(faultAt, events.size()));
-                ending = response::end;
+                ending = end;
             }
             case ERROR_EVENT -> {
                 JsonObject error = envelope(id, body, "chat.completion.chunk")
                         .put("error", errorObject(502, errorType(b), errorCode(b), errorMessage(b)))
                         .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
                                 .put("delta", new JsonObject().put("content", "")).put("finish_reason", "error")));
-                frames.add("data: " + error.encode() + nl + nl);
-                ending = response::end;
+                frames.add(new Frame("data: " + error.encode() + nl + nl, false));
+                ending = end;
             }
-            case END, NONE -> ending = response::end;
+            case END, NONE -> ending = end;
             default -> throw new IllegalStateException("unhandled fault " + b.fault);
         }
 
@@ -306,19 +318,22 @@ public final class FakeOpenAiUpstream {
                 .putHeader("Content-Type", "text/event-stream; charset=utf-8")
                 .putHeader("Cache-Control", "no-cache");
         response.writeHead();
-        play(response, frame(frames, b), 0, b.intervalMs, ending);
+        play(response, trace, frame(frames, b), 0, b.intervalMs, ending);
     }
 
-    private void play(HttpServerResponse response, List<Buffer> writes, int next, long intervalMs, Runnable ending) {
+    private void play(HttpServerResponse response, ResponseTrace trace, List<Write> writes, int next,
+                      long intervalMs, Runnable ending) {
         int i = next;
         while (i < writes.size()) {
             if (response.closed()) {
                 return;
             }
-            response.write(writes.get(i++));
+            Write write = writes.get(i++);
+            response.write(write.bytes());
+            trace.contentEvents.addAndGet(write.contentEvents());
             if (intervalMs > 0 && i < writes.size()) {
                 int resumeAt = i;
-                vertx.setTimer(intervalMs, id -> play(response, writes, resumeAt, intervalMs, ending));
+                vertx.setTimer(intervalMs, id -> play(response, trace, writes, resumeAt, intervalMs, ending));
                 return;
             }
         }
@@ -327,23 +342,56 @@ public final class FakeOpenAiUpstream {
         }
     }
 
-    private static List<Buffer> frame(List<String> frames, Behaviour b) {
-        List<Buffer> writes = new ArrayList<>();
+    /** One piece of the stream as scripted: an event or comment, and whether it is a non-empty content delta. */
+    private record Frame(String text, boolean content) {
+    }
+
+    /** One write to the response, and how many content events it completes. */
+    private record Write(Buffer bytes, int contentEvents) {
+    }
+
+    private static List<Write> frame(List<Frame> frames, Behaviour b) {
+        List<Write> writes = new ArrayList<>();
         switch (b.framing) {
-            case EVENT_PER_WRITE -> frames.forEach(f -> writes.add(Buffer.buffer(f)));
+            case EVENT_PER_WRITE -> frames.forEach(f -> writes.add(new Write(Buffer.buffer(f.text()),
+                    f.content() ? 1 : 0)));
             case BURST -> {
                 if (!frames.isEmpty()) {
-                    writes.add(Buffer.buffer(String.join("", frames)));
+                    Buffer all = Buffer.buffer();
+                    frames.forEach(f -> all.appendString(f.text()));
+                    writes.add(new Write(all, (int) frames.stream().filter(Frame::content).count()));
                 }
             }
             case FRAGMENTS -> {
-                Buffer all = Buffer.buffer(String.join("", frames));
+                // a content event counts as written with the fragment that carries its last byte
+                Buffer all = Buffer.buffer();
+                List<Integer> contentEnds = new ArrayList<>();
+                for (Frame f : frames) {
+                    all.appendString(f.text());
+                    if (f.content()) {
+                        contentEnds.add(all.length());
+                    }
+                }
+                int nextEnd = 0;
                 for (int from = 0; from < all.length(); from += b.fragmentBytes) {
-                    writes.add(all.getBuffer(from, Math.min(all.length(), from + b.fragmentBytes)));
+                    int to = Math.min(all.length(), from + b.fragmentBytes);
+                    int completed = 0;
+                    while (nextEnd < contentEnds.size() && contentEnds.get(nextEnd) <= to) {
+                        completed++;
+                        nextEnd++;
+                    }
+                    writes.add(new Write(all.getBuffer(from, to), completed));
                 }
             }
         }
         return writes;
+    }
+
+    private static boolean carriesContent(JsonObject chunk) {
+        return chunk.getValue("choices") instanceof JsonArray choices && !choices.isEmpty()
+                && choices.getValue(0) instanceof JsonObject choice
+                && choice.getValue("delta") instanceof JsonObject delta
+                && delta.getValue("content") instanceof String content && !content.isEmpty();
     }
 
     private static JsonObject chunk(String id, JsonObject request, boolean usageField, JsonObject delta,
@@ -400,12 +448,18 @@ public final class FakeOpenAiUpstream {
         return out;
     }
 
-    private void sendError(HttpServerResponse response, int status, String type, String code, String message) {
+    private static void sendError(HttpServerResponse response, ResponseTrace trace, int status, String type,
+                                  String code, String message) {
         if (status == 429) {
             response.putHeader("Retry-After", "1").putHeader("x-ratelimit-remaining-requests", "0");
         }
-        response.setStatusCode(status).putHeader("Content-Type", "application/json")
-                .end(new JsonObject().put("error", errorObject(status, type, code, message)).toBuffer());
+        response.setStatusCode(status).putHeader("Content-Type", "application/json");
+        end(response, trace, new JsonObject().put("error", errorObject(status, type, code, message)).toBuffer());
+    }
+
+    /** Ends the response ({@code body} may be null); the trace records it once the end reached the connection. */
+    private static void end(HttpServerResponse response, ResponseTrace trace, Buffer body) {
+        (body == null ? response.end() : response.end(body)).onSuccess(ended -> trace.ended.tryComplete());
     }
 
     private static JsonObject errorObject(int status, String type, String code, String message) {

@@ -1,7 +1,6 @@
 package co.corouter.testkit.upstream;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -18,16 +17,16 @@ public final class RecordedRequest {
     private final Map<String, List<String>> headers;
     private final String rawBody;
     private final JsonObject body;
-    private final Promise<Void> connectionClosed;
+    private final ResponseTrace trace;
 
     RecordedRequest(String method, String path, Map<String, List<String>> headers, String rawBody, JsonObject body,
-                    Promise<Void> connectionClosed) {
+                    ResponseTrace trace) {
         this.method = method;
         this.path = path;
         this.headers = headers;
         this.rawBody = rawBody;
         this.body = body;
-        this.connectionClosed = connectionClosed;
+        this.trace = trace;
     }
 
     public String method() {
@@ -74,12 +73,36 @@ public final class RecordedRequest {
      * cancellation or timeout on its side), or the behaviour itself reset it.
      */
     public Future<Void> connectionClosed() {
-        return connectionClosed.future();
+        return trace.closed.future();
     }
 
     /** True once {@link #connectionClosed()} completed. */
     public boolean wasConnectionClosed() {
-        return connectionClosed.future().isComplete();
+        return trace.closed.future().isComplete();
+    }
+
+    /**
+     * Completes when the fake ended its response normally: a full answer, or a scripted error (an error status, an
+     * error event, a stream ended early without {@code [DONE]}). Never completes when the connection closed first
+     * (a reset, or a client that went away mid-stream) or while the fake hangs or stalls.
+     */
+    public Future<Void> responseEnded() {
+        return trace.ended.future();
+    }
+
+    /** True once {@link #responseEnded()} completed. */
+    public boolean wasAnsweredInFull() {
+        return trace.ended.future().isComplete();
+    }
+
+    /**
+     * Stream events carrying a non-empty {@code delta.content} that the fake wrote to the response so far (it stops
+     * writing when the response ends or the connection closes). The role chunk, the finish chunk and error events
+     * carry none; a whole completion has 0. With {@link Behaviour#fragments} an event counts once its last byte was
+     * written. Written is not received: the client may not have read the last ones before it went away.
+     */
+    public int contentEventsWritten() {
+        return trace.contentEvents.get();
     }
 
     @Override

@@ -1,6 +1,9 @@
 package co.corouter.testkit.upstream;
 
+import co.corouter.plugin.api.TokenCounter;
+import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -16,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -100,6 +105,143 @@ class FakeOpenAiUpstreamTest {
             assertThat(status).isEqualTo(401);
             testContext.completeNow();
         })));
+    }
+
+    @Test
+    void aWholeCompletionIsAnsweredInFullWithNoContentEvents(FakeOpenAiUpstream upstream,
+                                                            VertxTestContext testContext) {
+        post(upstream, request(false))
+                .compose(body -> upstream.lastRequest().responseEnded())
+                .onComplete(testContext.succeeding(ended -> testContext.verify(() -> {
+                    RecordedRequest seen = upstream.lastRequest();
+                    assertThat(seen.wasAnsweredInFull()).isTrue();
+                    assertThat(seen.contentEventsWritten()).isZero();
+                    assertThat(seen.wasConnectionClosed()).isFalse();
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aScriptedErrorIsAnsweredInFull(FakeOpenAiUpstream upstream, VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(503));
+
+        status(upstream)
+                .compose(status -> upstream.lastRequest().responseEnded().map(status))
+                .onComplete(testContext.succeeding(status -> testContext.verify(() -> {
+                    assertThat(status).isEqualTo(503);
+                    assertThat(upstream.lastRequest().wasAnsweredInFull()).isTrue();
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aStreamCountsTheNonEmptyContentEventsItWrote(FakeOpenAiUpstream upstream, VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().content("abcdef").chunks(3).keepAliveComments());
+
+        post(upstream, request(true))
+                .compose(body -> upstream.lastRequest().responseEnded().map(body))
+                .onComplete(testContext.succeeding(body -> testContext.verify(() -> {
+                    assertThat(contentEvents(body.toString())).hasSize(3);
+                    assertThat(upstream.lastRequest().contentEventsWritten())
+                            .as("the role chunk's empty content and the finish chunk are not counted").isEqualTo(3);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void burstsAndFragmentsCountEveryContentEventOnceItsLastByteWasWritten(FakeOpenAiUpstream upstream,
+                                                                          VertxTestContext testContext) {
+        upstream.enqueue(Behaviour.normal().chunks(5).burst(), Behaviour.normal().chunks(5).fragments(7));
+
+        post(upstream, request(true))
+                .map(body -> upstream.lastRequest().contentEventsWritten())
+                .compose(burst -> post(upstream, request(true))
+                        .compose(body -> upstream.lastRequest().responseEnded())
+                        .map(ended -> List.of(burst, upstream.lastRequest().contentEventsWritten())))
+                .onComplete(testContext.succeeding(counts -> testContext.verify(() -> {
+                    assertThat(counts).containsExactly(5, 5);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aResetStreamClosesTheConnectionAndIsNeverAnsweredInFull(FakeOpenAiUpstream upstream,
+                                                                VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(10).resetAfter(3));
+
+        send(upstream, request(true))
+                .compose(response -> response.body().otherwiseEmpty())
+                .compose(ignored -> upstream.lastRequest().connectionClosed())
+                .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
+                    RecordedRequest seen = upstream.lastRequest();
+                    assertThat(seen.contentEventsWritten()).as("the role chunk and two content events").isEqualTo(2);
+                    assertThat(seen.wasAnsweredInFull()).isFalse();
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void splitsARepeatedOneTokenWordIntoOneTokenDeltas(FakeOpenAiUpstream upstream, VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().content(" hello".repeat(40)).chunks(40));
+        TokenCounter tokens = Tokens.counter();
+
+        post(upstream, request(true)).onComplete(testContext.succeeding(body -> testContext.verify(() -> {
+            List<String> pieces = contentEvents(body.toString());
+            assertThat(pieces).hasSize(40).containsOnly(" hello");
+            assertThat(pieces).allSatisfy(piece -> assertThat(tokens.count(piece)).isEqualTo(1));
+            assertThat(upstream.lastRequest().contentEventsWritten()).isEqualTo(40);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void countsOnlyTheContentEventsWrittenBeforeTheClientClosedTheConnection(FakeOpenAiUpstream upstream,
+                                                                            VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().content(" hello".repeat(40)).chunks(40).intervalMs(20));
+        AtomicInteger received = new AtomicInteger();
+        Promise<Void> closing = Promise.promise();
+
+        send(upstream, request(true)).onSuccess(response -> {
+            StringBuilder pending = new StringBuilder();
+            response.exceptionHandler(closedByUs -> { });
+            response.handler(read -> {
+                pending.append(read);
+                int end;
+                while ((end = pending.indexOf("\n\n")) >= 0) {
+                    received.addAndGet(contentEvents(pending.substring(0, end + 2)).size());
+                    pending.delete(0, end + 2);
+                }
+                if (received.get() >= 5 && closing.tryComplete()) {
+                    response.request().connection().close();
+                }
+            });
+        }).onFailure(testContext::failNow);
+
+        closing.future()
+                .compose(closed -> upstream.lastRequest().connectionClosed())
+                .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
+                    RecordedRequest seen = upstream.lastRequest();
+                    // the fake may write one more event 20 ms later before it learns of the close, not 35 more
+                    assertThat(seen.contentEventsWritten()).isBetween(received.get(), received.get() + 2);
+                    assertThat(seen.wasAnsweredInFull()).isFalse();
+                    testContext.completeNow();
+                })));
+    }
+
+    /** The non-empty {@code delta.content} of each complete event in {@code stream}, in order. */
+    private static List<String> contentEvents(String stream) {
+        List<String> pieces = new ArrayList<>();
+        for (String event : stream.split("\n\n")) {
+            if (!event.startsWith("data: {")) {
+                continue;
+            }
+            JsonArray choices = new JsonObject(event.substring("data: ".length())).getJsonArray("choices");
+            if (!choices.isEmpty() && choices.getJsonObject(0).getJsonObject("delta")
+                    .getValue("content") instanceof String piece && !piece.isEmpty()) {
+                pieces.add(piece);
+            }
+        }
+        return pieces;
     }
 
     private Future<Buffer> post(FakeOpenAiUpstream upstream, JsonObject body) {

@@ -11,9 +11,10 @@ import io.vertx.core.Vertx;
  * cancellation. It runs on the caller's event loop and its timers fire there too, so its state needs no
  * locking.
  *
- * <p>When the client goes away ({@link ChatRequest#cancelled()}), pending timers are cancelled and the call
- * fails with {@link ProviderException.Kind#UNAVAILABLE}: completing the future (rather than leaving it
- * pending) lets the host release what it holds for the request right away, and nobody reads the error.
+ * <p>When the host cancels the call ({@link ChatRequest#cancelled()}: the client of a stream went away, or the
+ * host's deadline passed), pending timers are cancelled and the call fails with
+ * {@link ProviderException.Kind#UNAVAILABLE}, carrying the usage of what it had written: completing the future
+ * (rather than leaving it pending) lets the host bill it and release what it holds for the request right away.
  */
 abstract class SimulatedCall<T> {
 
@@ -116,6 +117,6 @@ abstract class SimulatedCall<T> {
     }
 
     private static ProviderException cancelled() {
-        return new ProviderException(ProviderException.Kind.UNAVAILABLE, "request cancelled by the client");
+        return new ProviderException(ProviderException.Kind.UNAVAILABLE, "request cancelled by the host");
     }
 }

@@ -1,6 +1,7 @@
 package co.corouter.provider.mock;
 
 import co.corouter.plugin.api.ProviderContext;
+import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -82,8 +83,8 @@ class MockOptionsTest {
 
     @Test
     void theProviderRefusesAnInvalidConfigWhenCreatingAnEndpoint() {
-        assertThatThrownBy(() -> new MockProvider().create(new ProviderContext(null, "mock", name -> null),
-                new JsonObject().put("chunk_count", -3)))
+        ProviderContext context = new ProviderContext(null, "mock", name -> null, Tokens.counter());
+        assertThatThrownBy(() -> new MockProvider().create(context, new JsonObject().put("chunk_count", -3)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("chunk_count");
     }

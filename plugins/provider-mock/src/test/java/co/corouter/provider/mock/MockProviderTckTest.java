@@ -1,6 +1,5 @@
 package co.corouter.provider.mock;
 
-import co.corouter.plugin.api.ProviderContext;
 import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.testkit.tck.ProviderTck;
 import io.vertx.core.Vertx;
@@ -11,7 +10,7 @@ class MockProviderTckTest extends ProviderTck {
 
     @Override
     protected ProviderEndpoint endpoint(Vertx vertx) {
-        return new MockProvider().create(new ProviderContext(vertx, "mock", name -> null), new JsonObject()
+        return new MockProvider().create(providerContext(vertx, "mock", name -> null), new JsonObject()
                 .put("latency_ms", 5)
                 .put("chunk_count", 8)
                 .put("chunk_interval_ms", 5)

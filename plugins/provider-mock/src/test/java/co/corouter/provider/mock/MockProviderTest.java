@@ -7,6 +7,7 @@ import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.testkit.tck.RecordingChunkSink;
+import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -328,7 +329,7 @@ class MockProviderTest {
     }
 
     private ProviderEndpoint endpoint(JsonObject config) {
-        return new MockProvider().create(new ProviderContext(vertx, "mock", name -> null), config);
+        return new MockProvider().create(new ProviderContext(vertx, "mock", name -> null, Tokens.counter()), config);
     }
 
     private Future<ChatCompletion> complete(ProviderEndpoint endpoint, ChatRequest request) {

@@ -7,6 +7,7 @@ import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.TokenCounter;
 import co.corouter.plugin.api.Usage;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -25,11 +26,17 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
+import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One {@code openai} provider instance: {@code POST {base_url}/chat/completions} over a single keep-alive
  * HTTP/1.1 connection pool. Methods are called on an event loop and never block.
+ *
+ * <p>Usage is the upstream's own. When it sent none (a stream cut off, cancelled or ended before its usage chunk, an
+ * upstream that omits usage), the output received is counted with the host's {@link TokenCounter} and reported as
+ * {@link Usage#estimatedCompletion}: the host counts the prompt.
  */
 final class OpenAiEndpoint implements ProviderEndpoint {
 
@@ -38,12 +45,14 @@ final class OpenAiEndpoint implements ProviderEndpoint {
 
     private final Vertx vertx;
     private final OpenAiOptions options;
+    private final TokenCounter tokens;
     private final String authorization;
     private final HttpClientAgent client;
 
-    OpenAiEndpoint(Vertx vertx, OpenAiOptions options, String apiKey) {
+    OpenAiEndpoint(Vertx vertx, OpenAiOptions options, String apiKey, TokenCounter tokens) {
         this.vertx = vertx;
         this.options = options;
+        this.tokens = Objects.requireNonNull(tokens, "the host gave no token counter (ProviderContext.tokens)");
         this.authorization = apiKey == null ? null : "Bearer " + apiKey;
         this.client = vertx.httpClientBuilder()
                 .with(new HttpClientOptions()
@@ -68,7 +77,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
                 .compose(request -> request.send(payload))
                 .compose(response -> response.body().map(body -> {
                     call.exchangeEnded();
-                    return completion(response.statusCode(), body, chat);
+                    return completion(response.statusCode(), body, tokens);
                 }))
                 .onSuccess(call::succeed)
                 .onFailure(call::fail);
@@ -82,7 +91,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         client.request(requestOptions(EVENT_STREAM))
                 .compose(call::adopt)
                 .compose(request -> request.send(payload))
-                .onSuccess(response -> relay(response, chat, sink, call))
+                .onSuccess(response -> relay(response, sink, call))
                 .onFailure(call::fail);
         return call.future();
     }
@@ -108,8 +117,9 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     /**
      * Checks a whole completion in one streaming pass (it must be one JSON object with a {@code choices} array) and
      * reads its usage and first finish reason; the body itself is handed on as bytes, never parsed into objects.
+     * Without a usage, the choices' output is counted with {@code tokens}.
      */
-    static ChatCompletion completion(int status, Buffer body, ChatRequest chat) {
+    static ChatCompletion completion(int status, Buffer body, TokenCounter tokens) {
         if (status / 100 != 2) {
             throw UpstreamErrors.ofStatus(status, body);
         }
@@ -150,8 +160,9 @@ final class OpenAiEndpoint implements ProviderEndpoint {
             throw new ProviderException(Kind.BAD_RESPONSE, status, "upstream sent a completion without choices");
         }
         if (usage == null) {
-            // rare: an upstream that reports no usage; estimate from the parsed answer
-            usage = Usages.estimated(chat.body(), Usages.outputChars(new JsonObject(body).getJsonArray("choices")));
+            // rare: an upstream that reports no usage; count the answer it gave
+            String output = Usages.outputText(new JsonObject(body).getJsonArray("choices"));
+            usage = Usage.estimatedCompletion(tokens.count(output));
         }
         return ChatCompletion.raw(body, usage, finishReason);
     }
@@ -188,8 +199,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
      * Relays the upstream's events to the sink, one {@link ChunkSink#write} per upstream read, pausing the
      * upstream while the client is slow.
      */
-    private static void relay(HttpClientResponse response, ChatRequest chat, ChunkSink sink,
-                              UpstreamCall<StreamOutcome> call) {
+    private void relay(HttpClientResponse response, ChunkSink sink, UpstreamCall<StreamOutcome> call) {
         int status = response.statusCode();
         if (status / 100 != 2) {
             failAfterBody(response, call, body -> UpstreamErrors.ofStatus(status, body));
@@ -202,11 +212,12 @@ final class OpenAiEndpoint implements ProviderEndpoint {
             return;
         }
         SseRelay relay = new SseRelay();
+        Supplier<Usage> deliveredSoFar = () -> usageSoFar(relay);
         response.handler(read -> {
             if (call.settled()) {
                 return;
             }
-            forward(relay.accept(read), relay, chat, sink, call);
+            forward(relay.accept(read), relay, deliveredSoFar, sink, call);
             if (!call.settled() && sink.writeQueueFull()) {
                 response.pause();
                 sink.drainHandler(drained -> response.resume());
@@ -216,7 +227,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         response.endHandler(ended -> {
             call.exchangeEnded();
             if (!call.settled()) {
-                forward(relay.end(), relay, chat, sink, call);
+                forward(relay.end(), relay, deliveredSoFar, sink, call);
             }
             if (!call.settled()) {
                 call.fail(new ProviderException(Kind.UPSTREAM_ERROR, status,
@@ -225,20 +236,24 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         });
     }
 
-    private static void forward(Buffer events, SseRelay relay, ChatRequest chat, ChunkSink sink,
+    private static void forward(Buffer events, SseRelay relay, Supplier<Usage> deliveredSoFar, ChunkSink sink,
                                 UpstreamCall<StreamOutcome> call) {
         if (events.length() > 0) {
+            // before the write: a client that leaves during it cancels the call, which must then bill these events
+            call.deliveredUsage(deliveredSoFar);
             sink.write(events);
-            call.deliveredUsage(() -> relay.reportedUsage() != null
-                    ? relay.reportedUsage() : Usages.estimated(chat.body(), relay.textChars()));
         }
         if (relay.failure() != null) {
             call.fail(relay.failure());
         } else if (relay.done()) {
-            Usage usage = relay.reportedUsage() != null
-                    ? relay.reportedUsage() : Usages.estimated(chat.body(), relay.textChars());
-            call.succeed(new StreamOutcome(usage, relay.finishReason()));
+            call.succeed(new StreamOutcome(deliveredSoFar.get(), relay.finishReason()));
         }
+    }
+
+    /** The upstream's usage, or the forwarded output counted when it reported none (yet). */
+    private Usage usageSoFar(SseRelay relay) {
+        Usage reported = relay.reportedUsage();
+        return reported != null ? reported : Usage.estimatedCompletion(tokens.count(relay.forwardedText()));
     }
 
     private static void failAfterBody(HttpClientResponse response, UpstreamCall<StreamOutcome> call,

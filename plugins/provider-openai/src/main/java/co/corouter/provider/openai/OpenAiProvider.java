@@ -31,6 +31,6 @@ public class OpenAiProvider implements ModelProvider {
                         "api_key_env: secret '" + options.apiKeyEnv() + "' is not set");
             }
         }
-        return new OpenAiEndpoint(context.vertx(), options, apiKey);
+        return new OpenAiEndpoint(context.vertx(), options, apiKey, context.tokens());
     }
 }

@@ -1,5 +1,7 @@
 package co.corouter.provider.openai;
 
+import io.vertx.core.buffer.Buffer;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -7,8 +9,8 @@ import java.util.Arrays;
  * One allocation-free pass over an SSE {@code data:} payload, so ordinary content deltas are never parsed.
  * It checks that the payload is shaped like one JSON object (balanced brackets, terminated strings, only
  * JSON tokens between them), notices keys whose values need a real parse ({@code usage},
- * {@code finish_reason} or {@code error} with a non-null value), and counts the characters of
- * {@code content} and {@code arguments} string values for usage estimates.
+ * {@code finish_reason} or {@code error} with a non-null value), and records where the {@code content} and
+ * {@code arguments} string values are, so the text can be kept, still escaped, for a token count later.
  *
  * <p>Not a validator: {@code {"a" 1}} passes. It exists to reject truncated or non-JSON lines cheaply;
  * payloads that need parsing are parsed for real.
@@ -16,32 +18,39 @@ import java.util.Arrays;
 final class PayloadScanner {
 
     private static final byte[][] PARSE_KEYS = {bytes("usage"), bytes("finish_reason"), bytes("error")};
-    private static final byte[][] COUNT_KEYS = {bytes("content"), bytes("arguments")};
+    private static final byte[][] TEXT_KEYS = {bytes("content"), bytes("arguments")};
 
     private boolean needsParse;
-    private long textChars;
+    /** {@code [start, end)} pairs of the last payload's non-empty text values, inside their quotes; reused. */
+    private int[] textRanges = new int[8];
+    private int textRangeCount;
 
     /** True when the payload needs a real JSON parse. Valid after {@link #scan} returned true. */
     boolean needsParse() {
         return needsParse;
     }
 
-    /** Characters in {@code content}/{@code arguments} string values. Valid after {@link #scan}. */
-    long textChars() {
-        return textChars;
+    /**
+     * Appends the {@code content}/{@code arguments} string values of the last scanned payload to {@code text}, as
+     * the escaped bytes between their quotes. Valid after {@link #scan} returned true, with the same {@code data}.
+     */
+    void appendText(byte[] data, Buffer text) {
+        for (int i = 0; i < textRangeCount; i += 2) {
+            text.appendBytes(data, textRanges[i], textRanges[i + 1] - textRanges[i]);
+        }
     }
 
     /** Scans {@code data[from, to)}; false when it cannot be a JSON object. */
     boolean scan(byte[] data, int from, int to) {
         needsParse = false;
-        textChars = 0;
+        textRangeCount = 0;
         int i = skipWhitespace(data, from, to);
         if (i >= to || data[i] != '{') {
             return false;
         }
         int depth = 0;
         boolean closed = false;
-        boolean countNextString = false;
+        boolean textValueNext = false;
         while (i < to) {
             byte c = data[i];
             if (closed) {
@@ -56,18 +65,13 @@ final class PayloadScanner {
                 case '"' -> {
                     int start = i + 1;
                     int j = start;
-                    long chars = 0;
                     while (j < to && data[j] != '"') {
                         byte d = data[j];
                         if (d == '\\') {
                             j += j + 1 < to && data[j + 1] == 'u' ? 6 : 2;
-                            chars++;
                         } else if (d >= 0 && d < 0x20) {
                             return false;
                         } else {
-                            if ((d & 0xC0) != 0x80) {
-                                chars++;
-                            }
                             j++;
                         }
                     }
@@ -82,13 +86,13 @@ final class PayloadScanner {
                         if (!isNull(data, value, to) && matchesAny(PARSE_KEYS, data, start, end)) {
                             needsParse = true;
                         }
-                        countNextString = value < to && data[value] == '"' && matchesAny(COUNT_KEYS, data, start, end);
+                        textValueNext = value < to && data[value] == '"' && matchesAny(TEXT_KEYS, data, start, end);
                         i = colon + 1;
                     } else {
-                        if (countNextString) {
-                            textChars += chars;
+                        if (textValueNext && end > start) {
+                            recordText(start, end);
                         }
-                        countNextString = false;
+                        textValueNext = false;
                     }
                     continue;
                 }
@@ -102,10 +106,18 @@ final class PayloadScanner {
                     }
                 }
             }
-            countNextString = false;
+            textValueNext = false;
             i++;
         }
         return closed;
+    }
+
+    private void recordText(int start, int end) {
+        if (textRangeCount == textRanges.length) {
+            textRanges = Arrays.copyOf(textRanges, textRanges.length * 2);
+        }
+        textRanges[textRangeCount++] = start;
+        textRanges[textRangeCount++] = end;
     }
 
     private static boolean isScalarByte(byte c) {

@@ -4,6 +4,7 @@ import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.Usage;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -18,6 +19,10 @@ import java.util.Arrays;
  * that also carries usage loses its {@code usage} field.
  * An incomplete event is kept until the next read completes it.
  *
+ * <p>It also keeps the text it forwarded (the {@code content} and tool-call {@code arguments} values of forwarded
+ * chunks), for a token count when the upstream reports no usage: as the escaped bytes the scanner found, appended
+ * without parsing, and unescaped only when {@link #forwardedText()} is asked for.
+ *
  * <p>Not thread-safe: one instance per stream, used on that stream's event loop.
  */
 final class SseRelay {
@@ -26,8 +31,9 @@ final class SseRelay {
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
 
     private final PayloadScanner scanner = new PayloadScanner();
+    /** The forwarded text values, still JSON-escaped, without their quotes. */
+    private final Buffer forwardedEscaped = Buffer.buffer();
     private byte[] tail = NO_BYTES;
-    private long textChars;
     private Usage usage;
     private String finishReason;
     private boolean done;
@@ -121,9 +127,23 @@ final class SseRelay {
         return usage;
     }
 
-    /** Characters of content and tool-call arguments forwarded so far, for estimates. */
-    long textChars() {
-        return textChars;
+    /**
+     * The content and tool-call arguments forwarded so far, concatenated and unescaped, for counting tokens. Off the
+     * hot path: called when a stream ends, fails or is cancelled without the upstream's usage.
+     */
+    String forwardedText() {
+        int length = forwardedEscaped.length();
+        if (length == 0) {
+            return "";
+        }
+        Buffer quoted = Buffer.buffer(length + 2).appendByte((byte) '"').appendBuffer(forwardedEscaped)
+                .appendByte((byte) '"');
+        try {
+            return Json.decodeValue(quoted, String.class);
+        } catch (RuntimeException badEscape) {
+            // the scanner does not check escapes; such text was still forwarded, so it is counted as it came
+            return forwardedEscaped.toString(StandardCharsets.UTF_8);
+        }
     }
 
     /**
@@ -166,11 +186,12 @@ final class SseRelay {
             failure = new ProviderException(Kind.BAD_RESPONSE, 0, "upstream sent a stream event that is not JSON");
             return NO_BYTES;
         }
-        textChars += scanner.textChars();
-        if (scanner.needsParse()) {
-            return inspect(payload, payloadStart, payloadEnd);
+        byte[] forwarded = scanner.needsParse() ? inspect(payload, payloadStart, payloadEnd)
+                : commentLines == 0 ? null : withoutComments(data, start, end);
+        if (forwarded != NO_BYTES) {
+            scanner.appendText(payload, forwardedEscaped);
         }
-        return commentLines == 0 ? null : withoutComments(data, start, end);
+        return forwarded;
     }
 
     /** Parses a chunk that carries usage, a finish reason or an error. */

@@ -11,7 +11,7 @@ import io.vertx.core.http.HttpClientRequest;
 import java.util.function.Supplier;
 
 /**
- * The life of one upstream exchange: its outcome, the whole-request timer and the client's cancellation.
+ * The life of one upstream exchange: its outcome, the whole-request timer and the host's cancellation.
  * Whichever comes first settles the outcome; timeout, cancellation and failures also reset the upstream request
  * so the upstream stops generating and the connection is not returned to the pool half-read.
  *
@@ -32,8 +32,8 @@ final class UpstreamCall<T> {
         long budget = chat.timeoutMillis();
         timer = budget > 0 ? vertx.setTimer(budget, id -> onTimeout(budget)) : -1;
         if (chat.cancelled() != null) {
-            chat.cancelled().onComplete(ignored -> fail(
-                    new ProviderException(Kind.UPSTREAM_ERROR, "the client cancelled the request")));
+            chat.cancelled().onComplete(ignored -> fail(new ProviderException(Kind.UPSTREAM_ERROR,
+                    "the host cancelled the call (its client went away or its deadline passed)")));
         }
     }
 

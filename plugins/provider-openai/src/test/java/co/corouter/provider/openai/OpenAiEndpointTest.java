@@ -7,7 +7,9 @@ import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.TokenCounter;
 import co.corouter.plugin.api.Usage;
+import co.corouter.testkit.tck.Tokens;
 import co.corouter.testkit.upstream.Behaviour;
 import co.corouter.testkit.upstream.FakeOpenAiUpstream;
 import co.corouter.testkit.upstream.FakeOpenAiUpstreamExtension;
@@ -39,8 +41,9 @@ class OpenAiEndpointTest {
 
     private static final String CONTENT = "The quick brown fox jumps over the lazy dog.";
     private static final String PROMPT = "Say something about foxes.";
-    /** ceil(26 chars / 4) + 4 for the one message. */
-    private static final int ESTIMATED_PROMPT_TOKENS = 11;
+    /** {@code CONTENT} in o200k tokens (characters / 4 would say 11). */
+    private static final int CONTENT_TOKENS = 10;
+    private static final TokenCounter TOKENS = Tokens.counter();
     private static final int CAP = 100;
     private static final long BUDGET_MS = 5_000;
 
@@ -135,12 +138,13 @@ class OpenAiEndpointTest {
     }
 
     @Test
-    void estimatesUsageWhenTheUpstreamOmitsIt(VertxTestContext testContext) {
+    void countsTheAnswerWithTheHostsTokenizerWhenTheUpstreamOmitsUsage(VertxTestContext testContext) {
         upstream.behave(Behaviour.normal().omitUsage());
 
         complete(chat(body())).onComplete(testContext.succeeding(completion -> testContext.verify(() -> {
-            assertThat(completion.usage()).isEqualTo(
-                    new Usage(ESTIMATED_PROMPT_TOKENS, (CONTENT.length() + 3) / 4, 0, 0, true));
+            assertThat(TOKENS.count(CONTENT)).isEqualTo(CONTENT_TOKENS);
+            assertThat(completion.usage()).as("the host counts the prompt")
+                    .isEqualTo(Usage.estimatedCompletion(CONTENT_TOKENS));
             testContext.completeNow();
         })));
     }
@@ -335,13 +339,13 @@ class OpenAiEndpointTest {
     }
 
     @Test
-    void estimatesStreamUsageFromTheContentWhenTheUpstreamOmitsIt(VertxTestContext testContext) {
+    void countsTheForwardedContentWhenTheUpstreamEndsAStreamWithoutUsage(VertxTestContext testContext) {
         upstream.behave(Behaviour.normal().omitUsage().chunks(6));
         RecordingSink sink = new RecordingSink();
 
         stream(chat(body()), sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
-            assertThat(outcome.usage()).isEqualTo(
-                    new Usage(ESTIMATED_PROMPT_TOKENS, (CONTENT.length() + 3) / 4, 0, 0, true));
+            assertThat(sink.content()).isEqualTo(CONTENT);
+            assertThat(outcome.usage()).isEqualTo(Usage.estimatedCompletion(CONTENT_TOKENS));
             assertThat(outcome.finishReason()).isEqualTo("stop");
             testContext.completeNow();
         })));
@@ -355,6 +359,7 @@ class OpenAiEndpointTest {
         stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
             assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
             assertThat(sink.dataPayloads()).hasSize(3);
+            assertDeliveredUsage(failure, sink);
             testContext.completeNow();
         })));
     }
@@ -383,6 +388,7 @@ class OpenAiEndpointTest {
             assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 0);
             assertThat(failure.getMessage()).contains("overloaded").doesNotContain("foxes");
             assertThat(sink.dataPayloads()).hasSize(3);
+            assertDeliveredUsage(failure, sink);
             testContext.completeNow();
         })));
     }
@@ -395,6 +401,7 @@ class OpenAiEndpointTest {
         stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
             assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 200);
             assertThat(sink.dataPayloads()).hasSize(4);
+            assertDeliveredUsage(failure, sink);
             testContext.completeNow();
         })));
     }
@@ -423,6 +430,7 @@ class OpenAiEndpointTest {
                     testContext.verify(() -> {
                         assertProviderFailure(failure, Kind.TIMEOUT, 0);
                         assertThat(sink.dataPayloads()).hasSize(2);
+                        assertDeliveredUsage(failure, sink);
                     });
                     return upstream.lastRequest().connectionClosed();
                 })
@@ -433,16 +441,45 @@ class OpenAiEndpointTest {
     void resetsTheUpstreamRequestWhenTheClientCancelsAStream(VertxTestContext testContext) {
         upstream.behave(Behaviour.normal().chunks(200).intervalMs(10));
         Promise<Void> cancelled = Promise.promise();
+        // cancelled inside the first write: the failure must already bill what that write carried
         RecordingSink sink = new RecordingSink().onWrite(write -> cancelled.tryComplete());
 
         stream(chat(body(), BUDGET_MS, cancelled.future()), sink)
                 .transform(result -> {
                     Throwable failure = result.cause();
-                    testContext.verify(() -> assertThat(failure).isInstanceOf(ProviderException.class));
+                    testContext.verify(() -> assertDeliveredUsage(failure, sink));
                     return upstream.lastRequest().connectionClosed();
                 })
                 .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
                     assertThat(sink.dataPayloads().size()).isLessThan(10);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aStreamCancelledAfterFiveOneTokenDeltasReportsFiveCompletionTokens(VertxTestContext testContext) {
+        // the role chunk and 5 deltas of " hello", then the upstream goes quiet until the cancel resets it
+        upstream.behave(Behaviour.normal().content(" hello".repeat(40)).chunks(40).stallAfter(6));
+        Promise<Void> cancelled = Promise.promise();
+        RecordingSink sink = new RecordingSink();
+        sink.onWrite(write -> {
+            if (sink.content().equals(" hello".repeat(5))) {
+                vertx.runOnContext(v -> cancelled.tryComplete()); // as the host does, on a later turn
+            }
+        });
+
+        stream(chat(body(), BUDGET_MS, cancelled.future()), sink)
+                .transform(result -> {
+                    Throwable failure = result.cause();
+                    testContext.verify(() -> {
+                        assertThat(failure).isInstanceOf(ProviderException.class);
+                        assertThat(((ProviderException) failure).usage()).isEqualTo(Usage.estimatedCompletion(5));
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
+                    assertThat(upstream.lastRequest().contentEventsWritten()).isEqualTo(5);
+                    assertThat(upstream.lastRequest().wasAnsweredInFull()).isFalse();
                     testContext.completeNow();
                 })));
     }
@@ -468,7 +505,7 @@ class OpenAiEndpointTest {
 
     private ProviderEndpoint endpoint(JsonObject config) {
         ProviderContext context = new ProviderContext(vertx, "test",
-                name -> "FAKE_KEY".equals(name) ? "sk-test" : null);
+                name -> "FAKE_KEY".equals(name) ? "sk-test" : null, TOKENS);
         return new OpenAiProvider().create(context, config);
     }
 
@@ -499,6 +536,13 @@ class OpenAiEndpointTest {
         Promise<T> result = Promise.promise();
         vertx.runOnContext(v -> call.get().onComplete(result));
         return result.future();
+    }
+
+    /** A stream that failed after output carries the forwarded content, counted, with the prompt left to the host. */
+    private static void assertDeliveredUsage(Throwable failure, RecordingSink sink) {
+        assertThat(failure).isInstanceOf(ProviderException.class);
+        assertThat(((ProviderException) failure).usage())
+                .isEqualTo(Usage.estimatedCompletion(TOKENS.count(sink.content())));
     }
 
     private static void assertProviderFailure(Throwable failure, Kind kind, int upstreamStatus) {

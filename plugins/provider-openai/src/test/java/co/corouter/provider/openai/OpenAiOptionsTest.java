@@ -1,6 +1,7 @@
 package co.corouter.provider.openai;
 
 import co.corouter.plugin.api.ProviderContext;
+import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -74,7 +75,7 @@ class OpenAiOptionsTest {
 
     @Test
     void refusesToCreateAnEndpointWhenTheApiKeySecretIsMissing(Vertx vertx) {
-        ProviderContext context = new ProviderContext(vertx, "groq", name -> null);
+        ProviderContext context = new ProviderContext(vertx, "groq", name -> null, Tokens.counter());
         JsonObject config = new JsonObject().put("base_url", "https://api.groq.com/openai/v1")
                 .put("api_key_env", "GROQ_API_KEY");
 

@@ -2,6 +2,7 @@ package co.corouter.provider.openai;
 
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.Usage;
+import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,81 @@ class SseRelayTest {
         Buffer read = Buffer.buffer(DELTA + DELTA);
 
         assertThat(relay.accept(read)).isSameAs(read);
-        assertThat(relay.textChars()).isEqualTo(2 * "Hi \"you\" é".length());
+        assertThat(relay.forwardedText()).isEqualTo("Hi \"you\" é".repeat(2));
+    }
+
+    @Test
+    void keepsTheUnescapedContentAndToolCallArgumentsOfForwardedChunks() {
+        SseRelay relay = new SseRelay();
+        String role = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\","
+                + "\"refusal\":null}}]}\n\n";
+        String escaped = "data: {\"choices\":[{\"delta\":{\"content\":"
+                + "\"a\\nb \\u00e9 \\\"q\\\" \\ud83d\\ude00\"}}]}\n\n";
+        String noContent = "data: {\"choices\":[{\"delta\":{\"content\":null,\"refusal\":\"not output\"}}]}\n\n";
+        String toolCall = "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\","
+                + "\"function\":{\"name\":\"weather\",\"arguments\":\"{\\\"city\\\":\"}}]}}]}\n\n";
+        String moreArguments = "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,"
+                + "\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}}]}\n\n";
+
+        relay.accept(Buffer.buffer(role + escaped + noContent + toolCall + moreArguments));
+
+        assertThat(relay.failure()).isNull();
+        assertThat(relay.forwardedText()).isEqualTo("a\nb é \"q\" \uD83D\uDE00{\"city\":\"Paris\"}");
+    }
+
+    @Test
+    void keepsTheTextOfAChunkWhoseUsageIsRemovedButNotOfEventsThatAreNotForwarded() {
+        SseRelay relay = new SseRelay();
+        String withUsage = "data: {\"choices\":[{\"delta\":{\"content\":\"end\"},\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
+        String error = "data: {\"error\":{\"type\":\"server_error\"},"
+                + "\"choices\":[{\"delta\":{\"content\":\"never shown\"}}]}\n\n";
+
+        relay.accept(Buffer.buffer(withUsage + error));
+
+        assertThat(relay.forwardedText()).isEqualTo("end");
+        assertThat(relay.failure().kind()).isEqualTo(Kind.UPSTREAM_ERROR);
+
+        SseRelay malformed = new SseRelay();
+        malformed.accept(Buffer.buffer(DELTA + "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}] oops\n\n"));
+        assertThat(malformed.failure().kind()).isEqualTo(Kind.BAD_RESPONSE);
+        assertThat(malformed.forwardedText()).isEqualTo("Hi \"you\" é");
+    }
+
+    @Test
+    void keepsTheTextOfEventsSplitAcrossReadsAndOfMultiLineData() {
+        SseRelay relay = new SseRelay();
+        String delta = "data: {\"choices\":[{\"delta\":{\"content\":\" hello\"}}]}\n\n";
+        String twoLines = "data: {\"choices\":[{\"delta\":\ndata: {\"content\":\" world\"}}]}\n\n";
+        String all = delta + twoLines + delta;
+
+        for (int i = 0; i < all.length(); i += 5) {
+            relay.accept(Buffer.buffer(all.substring(i, Math.min(all.length(), i + 5))));
+        }
+
+        assertThat(relay.failure()).isNull();
+        assertThat(relay.forwardedText()).isEqualTo(" hello world hello");
+    }
+
+    @Test
+    void forwardedOneTokenDeltasCountOneTokenEach() {
+        SseRelay relay = new SseRelay();
+        String delta = "data: {\"choices\":[{\"delta\":{\"content\":\" hello\"}}]}\n\n";
+
+        relay.accept(Buffer.buffer(delta.repeat(5)));
+
+        assertThat(Tokens.counter().count(relay.forwardedText())).isEqualTo(5);
+        assertThat(new SseRelay().forwardedText()).as("nothing forwarded yet").isEmpty();
+    }
+
+    @Test
+    void countsTextWithAnEscapeJsonDoesNotKnowAsItCame() {
+        SseRelay relay = new SseRelay();
+
+        relay.accept(Buffer.buffer("data: {\"choices\":[{\"delta\":{\"content\":\"a\\qb\"}}]}\n\n"));
+
+        assertThat(relay.failure()).as("the scanner does not check escapes").isNull();
+        assertThat(relay.forwardedText()).isEqualTo("a\\qb");
     }
 
     @Test

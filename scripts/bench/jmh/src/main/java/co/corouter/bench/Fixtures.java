@@ -45,7 +45,7 @@ public final class Fixtures {
      * calls) only reads the catalog, and an empty {@code providers:} section builds nothing and needs no Vert.x.
      */
     public static Router router() {
-        ProviderRegistry none = ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()));
+        ProviderRegistry none = ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()), text -> 0);
         return new Router(catalog(), none);
     }
 

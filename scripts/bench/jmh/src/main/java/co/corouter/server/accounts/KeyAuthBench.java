@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       that answers that one query, so no database is involved. Each iteration starts by dropping and
  *       re-reading the key, so the entry's 60 s TTL cannot expire inside an iteration shorter than 60 s.</li>
  *   <li>{@code hash}: {@link ApiKeys#hash(String)} alone (SHA-256 of the key); one op = one key hashed.</li>
- *   <li>{@code wellFormed}: {@link ApiKeys#wellFormed(String)} alone (shape and CRC-32 checksum); one op = one
+ *   <li>{@code wellFormed}: {@link ApiKeys#shaped(String)} and {@link ApiKeys#signed(String)} (shape and HMAC checksum); one op = one
  *       key checked.</li>
  * </ul>
  */
@@ -49,13 +49,16 @@ public class KeyAuthBench {
     private String key;
     private String header;
     private KeyAuthenticator keys;
+    private ApiKeys signing;
     private int lookups;
 
     @Setup
     public void setup() {
-        key = ApiKeys.generate();
+        ApiKeys apiKeys = new ApiKeys("a benchmark key-signing secret of 32+ bytes".getBytes());
+        signing = apiKeys;
+        key = apiKeys.generate();
         header = "Bearer " + key;
-        keys = new KeyAuthenticator(new AccountRepository(onePrincipalPool()));
+        keys = new KeyAuthenticator(new AccountRepository(onePrincipalPool()), apiKeys);
     }
 
     @Setup(Level.Iteration)
@@ -84,7 +87,7 @@ public class KeyAuthBench {
 
     @Benchmark
     public boolean wellFormed() {
-        return ApiKeys.wellFormed(key);
+        return ApiKeys.shaped(key) && signing.signed(key);
     }
 
     /**

@@ -41,20 +41,20 @@ public class RequestParseBench {
     @Setup
     public void setup() {
         Fixtures.jsonLikeANode();
-        parser = new ChatRequestParser(Fixtures.router());
+        parser = new ChatRequestParser(Fixtures.router()::model);
         raw = switch (body) {
             case "small" -> small();
             case "large" -> large();
             default -> throw new IllegalArgumentException("body must be small or large, was " + body);
         };
-        ChatRequestParser.ParsedChat parsed = parser.parse(raw);
+        co.corouter.server.pipeline.ParsedChat parsed = parser.parse(raw);
         if (!parsed.model().id().equals(Fixtures.MODEL) || parsed.maxTokens() != 512 || !parsed.stream()) {
             throw new IllegalStateException("the benchmark body did not parse as intended");
         }
     }
 
     @Benchmark
-    public ChatRequestParser.ParsedChat parse() {
+    public co.corouter.server.pipeline.ParsedChat parse() {
         return parser.parse(raw);
     }
 

@@ -40,7 +40,7 @@ public class UsageJsonBench {
         Fixtures.jsonLikeANode();
         usage = new Usage(1_234, 567, 1_024, 128, false);
         charged = Fixtures.catalog().find(Fixtures.MODEL).cost(usage.promptTokens(), usage.completionTokens());
-        String text = ChatCompletionsHandler.appendUsage(Buffer.buffer(), usage, charged).toString();
+        String text = ChatEndpoint.appendUsage(Buffer.buffer(), usage, charged).toString();
         if (!text.contains("\"cost\":0.012207,")) {
             throw new IllegalStateException("the usage JSON does not carry the cost as a plain decimal: " + text);
         }
@@ -55,14 +55,14 @@ public class UsageJsonBench {
 
     @Benchmark
     public Buffer appendUsage() {
-        return ChatCompletionsHandler.appendUsage(Buffer.buffer(256), usage, charged);
+        return ChatEndpoint.appendUsage(Buffer.buffer(256), usage, charged);
     }
 
     @Benchmark
     public Buffer spliceCompletion() {
         Buffer head = Buffer.buffer(384).appendString("\"id\":\"gen-0mwyldpr4zdGrAFyNj1tg27qA\",\"model\":\"corouter/mock-small\","
                 + "\"provider\":\"mock\",\"usage\":");
-        ChatCompletionsHandler.appendUsage(head, usage, charged);
+        ChatEndpoint.appendUsage(head, usage, charged);
         return CompletionSplicer.splice(UPSTREAM, head, "id", "model", "provider", "usage");
     }
 }

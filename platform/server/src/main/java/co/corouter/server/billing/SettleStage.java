@@ -1,0 +1,75 @@
+package co.corouter.server.billing;
+
+import co.corouter.plugin.api.Usage;
+import co.corouter.server.billing.CreditBook.Reservation;
+import co.corouter.server.pipeline.Exchange;
+import co.corouter.server.pipeline.ParsedChat;
+import co.corouter.server.pipeline.Stage;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * End stage "settle": decides what the request costs and returns the rest of its reservation. The rules
+ * (OpenRouter's, see specs/openrouter-api.md §5):
+ * <ul>
+ *   <li>no provider was called → nothing;</li>
+ *   <li>a streaming request whose client left → the prompt plus the completion tokens actually produced (the upstream
+ *       was stopped at once);</li>
+ *   <li>a non-streaming request whose client left → billed in full: the call ran to its end, as the upstream bills it;</li>
+ *   <li>an upstream failure (error, timeout, cut-off stream) with zero completion tokens → nothing (zero-completion
+ *       insurance); with some → the prompt plus what was delivered;</li>
+ *   <li>never more than the model could have produced: completion tokens are capped at the request's cap, and the
+ *       charge at the reservation (a proven upper bound).</li>
+ * </ul>
+ * The charge itself is written by metering with the usage row, in one transaction ({@link BillingContract.UsageCharges}).
+ */
+public final class SettleStage implements Stage {
+
+    private static final Logger log = LoggerFactory.getLogger(SettleStage.class);
+
+    private final CreditBook credits;
+
+    public SettleStage(CreditBook credits) {
+        this.credits = credits;
+    }
+
+    @Override
+    public Future<Void> run(Exchange exchange) {
+        Reservation reservation = exchange.get(AdmitStage.RESERVATION);
+        if (reservation == null) {
+            return DONE;
+        }
+        long charged = Math.min(cost(exchange), reservation.amount());
+        credits.settle(reservation, charged);
+        exchange.charged(charged);
+        return DONE;
+    }
+
+    private static long cost(Exchange exchange) {
+        Usage usage = exchange.usage();
+        if (!exchange.providerCalled() || usage == null) {
+            return 0;
+        }
+        ParsedChat chat = exchange.chat();
+        boolean streamCancelled = exchange.clientGone() && chat.stream();
+        if (exchange.failure() != null && !streamCancelled && usage.completionTokens() == 0) {
+            return 0;
+        }
+        int completion = usage.completionTokens();
+        if (completion > chat.maxTokens()) {
+            log.warn("[{}] the provider reported {} completion tokens for a cap of {}; charged the cap",
+                    exchange.id(), completion, chat.maxTokens());
+            completion = chat.maxTokens();
+            exchange.usage(new Usage(usage.promptTokens(), completion, usage.cachedTokens(),
+                    Math.min(usage.reasoningTokens(), completion), usage.estimated()));
+        }
+        long cost = chat.model().cost(usage.promptTokens(), completion);
+        Reservation reservation = exchange.get(AdmitStage.RESERVATION);
+        if (cost > reservation.amount()) {
+            log.warn("[{}] usage cost {} exceeds the reservation {}; charged the reservation", exchange.id(), cost,
+                    reservation.amount());
+        }
+        return cost;
+    }
+}

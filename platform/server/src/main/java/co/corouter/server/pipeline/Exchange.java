@@ -1,0 +1,277 @@
+package co.corouter.server.pipeline;
+
+import co.corouter.plugin.api.ChatCompletion;
+import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.Usage;
+import co.corouter.server.accounts.AccountsContract.Principal;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One request's state as it moves through the {@link Pipeline}: what the client sent, what each stage found, how the
+ * provider call ended and what was charged. Confined to the event loop that accepted the request; never shared.
+ *
+ * <p>Facts every stage may read (the caller, the validated request, the outcome) are typed fields. State that one
+ * context keeps for itself between its stages (billing's reservation, routing's chosen endpoint) lives in a
+ * {@link Key} slot declared by that context, so a new stage adds its own state without editing this class.
+ *
+ * <p>Two signals stop work early: {@link #clientGone()} (the connection closed, watched by ingress from the first byte
+ * of the request) and {@link #deadlinePassed()} (the request outlived its time budget). Stages that hold something
+ * cancellable register for them with {@link #onAbort}.
+ */
+public final class Exchange {
+
+    /** A typed slot for one context's private state. Declare one {@code static final} key per kind of state. */
+    public static final class Key<T> {
+        private static final AtomicInteger NEXT = new AtomicInteger();
+        private final int index = NEXT.getAndIncrement();
+        private final String name;
+
+        public Key(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String toString() {
+            return "Key[" + name + "]";
+        }
+    }
+
+    /** Why work was stopped early. */
+    public enum Abort { CLIENT_GONE, DEADLINE }
+
+    private final String id;
+    private final long startNanos = System.nanoTime();
+    private final long createdMillis = System.currentTimeMillis();
+    private final String authorization;
+    private final ChunkSink sink;
+    private Buffer body;
+    private Object[] slots = new Object[8];
+
+    private Principal principal;
+    private ParsedChat chat;
+    private boolean providerCalled;
+    private String provider;
+    private ChatCompletion completion;
+    private StreamOutcome streamOutcome;
+    private Throwable failure;
+    private Failure failureView;
+    private Usage usage;
+    private long charged;
+
+    private boolean clientGone;
+    private boolean deadlinePassed;
+    private List<java.util.function.Consumer<Abort>> abortListeners;
+
+    /**
+     * @param authorization the {@code Authorization} header as received (may be null)
+     * @param sink          the client's response as a stream of server-sent events (used only by streaming calls)
+     */
+    public Exchange(String id, String authorization, ChunkSink sink) {
+        this.id = id;
+        this.authorization = authorization;
+        this.sink = sink;
+    }
+
+    /** The generation id: {@code X-Generation-Id}, the usage row's key and the charge's idempotency key. */
+    public String id() {
+        return id;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public long createdMillis() {
+        return createdMillis;
+    }
+
+    public String authorization() {
+        return authorization;
+    }
+
+    /** The request body as received (null until ingress has read it). */
+    public Buffer body() {
+        return body;
+    }
+
+    public void body(Buffer body) {
+        this.body = body;
+    }
+
+    public ChunkSink sink() {
+        return sink;
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> T get(Key<T> key) {
+        return key.index < slots.length ? (T) slots[key.index] : null;
+    }
+
+    public <T> void put(Key<T> key, T value) {
+        if (key.index >= slots.length) {
+            slots = java.util.Arrays.copyOf(slots, Math.max(key.index + 1, slots.length * 2));
+        }
+        slots[key.index] = value;
+    }
+
+    // --- what the stages found ---
+
+    /** Set by authenticate. */
+    public Principal principal() {
+        return principal;
+    }
+
+    public void principal(Principal principal) {
+        this.principal = principal;
+    }
+
+    /** Set by validate. */
+    public ParsedChat chat() {
+        return chat;
+    }
+
+    public void chat(ParsedChat chat) {
+        this.chat = chat;
+    }
+
+    /** True once a provider was asked to serve the request: from then on it may have produced billable work. */
+    public boolean providerCalled() {
+        return providerCalled;
+    }
+
+    /** The call stage is about to ask {@code provider} (the instance name) to serve the request. */
+    public void providerCalled(String provider) {
+        this.providerCalled = true;
+        this.provider = provider;
+    }
+
+    /** The provider instance that was called, or null. */
+    public String provider() {
+        return provider;
+    }
+
+    /** A whole completion the provider returned, or null. */
+    public ChatCompletion completion() {
+        return completion;
+    }
+
+    public void completion(ChatCompletion completion) {
+        this.completion = completion;
+        this.usage = completion.usage();
+    }
+
+    /** How a stream ended, or null. */
+    public StreamOutcome streamOutcome() {
+        return streamOutcome;
+    }
+
+    public void streamOutcome(StreamOutcome outcome) {
+        this.streamOutcome = outcome;
+        this.usage = outcome.usage();
+    }
+
+    /** Why the request failed (the first failure wins), or null when it succeeded. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** The failure as the client sees it (classified once), or null when the request succeeded. */
+    public Failure failureView() {
+        if (failure == null) {
+            return null;
+        }
+        if (failureView == null) {
+            failureView = Failure.of(failure, id);
+        }
+        return failureView;
+    }
+
+    public void fail(Throwable cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+    }
+
+    /** The tokens the request is metered for (reported, counted, or of what was delivered before a failure). */
+    public Usage usage() {
+        return usage;
+    }
+
+    public void usage(Usage usage) {
+        this.usage = usage;
+    }
+
+    /** What billing charged, in nano-dollars (set by settle). */
+    public long charged() {
+        return charged;
+    }
+
+    public void charged(long charged) {
+        this.charged = charged;
+    }
+
+    /** True when output reached the client before the end (after that, errors travel inside the stream). */
+    public boolean streamStarted() {
+        return sink != null && sink.started();
+    }
+
+    // --- early stops ---
+
+    public boolean clientGone() {
+        return clientGone;
+    }
+
+    public boolean deadlinePassed() {
+        return deadlinePassed;
+    }
+
+    /** True when the client left after a provider was called: the generation is recorded as cancelled. */
+    public boolean cancelled() {
+        return clientGone && providerCalled;
+    }
+
+    /** Ingress: the client's connection closed before the response ended. */
+    public void clientClosed() {
+        if (!clientGone) {
+            clientGone = true;
+            notifyAbort(Abort.CLIENT_GONE);
+        }
+    }
+
+    /** Ingress: the request outlived its time budget. */
+    public void deadline() {
+        if (!deadlinePassed) {
+            deadlinePassed = true;
+            notifyAbort(Abort.DEADLINE);
+        }
+    }
+
+    /** Runs {@code listener} on each early stop that happens from now on. */
+    public void onAbort(java.util.function.Consumer<Abort> listener) {
+        if (abortListeners == null) {
+            abortListeners = new ArrayList<>(2);
+        }
+        abortListeners.add(listener);
+    }
+
+    private void notifyAbort(Abort why) {
+        if (abortListeners != null) {
+            for (java.util.function.Consumer<Abort> listener : List.copyOf(abortListeners)) {
+                listener.accept(why);
+            }
+        }
+    }
+
+    public int latencyMillis() {
+        return (int) Math.min(Integer.MAX_VALUE, (System.nanoTime() - startNanos) / 1_000_000);
+    }
+
+    @Override
+    public String toString() {
+        return "Exchange[" + id + "]";
+    }
+}
