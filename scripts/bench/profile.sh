@@ -3,6 +3,8 @@
 # JFR profile of a further run and prints the hottest frames (self time) and the hottest call paths.
 #   scripts/bench/profile.sh [plain|stream] [warm-seconds] [record-seconds] [connections]
 # The mock upstream, wrk and PostgreSQL run on core 0. Output: the .jfr file path and the top-frame tables.
+# GATEWAY_CORES=0,1 runs corouter on both cores with one event loop per core (the per-thread table then shows every
+# event loop serving); the default, 1, pins it to core 1 with one event loop.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -38,9 +40,12 @@ YAML
 token=bench-admin-token-$(date +%s)
 out="$root/scripts/bench/results/profile-$mode-$(date +%Y%m%d-%H%M%S).jfr"
 mkdir -p "$(dirname "$out")"
+cores=${GATEWAY_CORES:-1}
+ncores=$(awk -F, '{print NF}' <<< "$cores")
 COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$gw_port COROUTER__PLUGINS__DIR="$root/var/plugins" \
+COROUTER__HTTP__EVENT_LOOPS=$ncores \
 COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE_URL="http://127.0.0.1:$up_port/v1" \
-  taskset -c 1 java -XX:ActiveProcessorCount=1 -Xms256m -Xmx256m -XX:+AlwaysPreTouch ${JVM_OPTS:-} \
+  taskset -c "$cores" java -XX:ActiveProcessorCount=$ncores -Xms256m -Xmx256m -XX:+AlwaysPreTouch ${JVM_OPTS:-} \
   -XX:StartFlightRecording=delay=$((warm + secs + 15))s,duration=$((secs))s,settings=${JFR_SETTINGS:-profile},filename="$out" \
   -jar platform/server/target/corouter-server.jar up --conf "$work/conf" > "$work/corouter.log" 2>&1 &
 jvm=$!

@@ -106,10 +106,13 @@ public final class EdgeGuard {
         }
     }
 
-    /** One request: its body deadline, then its overall deadline. */
+    /**
+     * One request: its body deadline, then its overall deadline. Once finished it lets go of the request and exchange
+     * (it stays in the sweep's list until the next sweep, and must not keep a whole request's objects alive that long).
+     */
     final class Request extends Tracked {
-        final HttpServerRequest request;
-        final Connection connection;
+        HttpServerRequest request;
+        Connection connection;
         final long started;
         long bodyBytes;
         long buffered;
@@ -304,6 +307,9 @@ public final class EdgeGuard {
                 connection.deadline = System.nanoTime() + idleTimeoutNanos;
             }
         }
+        request.request = null;
+        request.connection = null;
+        request.exchange = null;
         inFlight--;
         shared.inFlight.decrementAndGet();
         if (inFlight == 0 && onDrained != null) {
