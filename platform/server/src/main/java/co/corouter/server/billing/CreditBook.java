@@ -105,7 +105,10 @@ public final class CreditBook {
         if (amount <= 0) {
             throw new IllegalArgumentException("a reservation must be positive");
         }
-        Account account = accounts.computeIfAbsent(accountId, Account::new);
+        Account account = accounts.get(accountId);
+        if (account == null) {
+            account = accounts.computeIfAbsent(accountId, Account::new);
+        }
         account.lastUsed = System.nanoTime();
         if (account.waiting == 0 && take(account, amount)) {
             return Future.succeededFuture(new Reservation(account, amount));
