@@ -145,7 +145,7 @@ public final class Corouter {
         CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
         UsageRepository usage = new UsageRepository(pool, ledger);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
-        Router router = new Router(catalog, providers);
+        Router router = new Router(vertx, catalog, providers, options.routing());
         Pipeline pipeline = pipeline(vertx, options, authenticator, router, creditBook, backlog, tokenizer, metrics);
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
@@ -158,10 +158,10 @@ public final class Corouter {
                 .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                 .put("error", s.error())));
         IngressVerticle.Dependencies deps = new IngressVerticle.Dependencies(options.http(), options.adminToken(),
-                pipeline, catalog, authenticator, accounts, credits, usage, metrics, edge,
+                pipeline, router, authenticator, accounts, credits, usage, metrics, edge,
                 () -> pool.query("SELECT 1").execute()
-                        .<JsonObject>map(rows -> readiness(true, providers, pluginStates))
-                        .otherwise(e -> readiness(false, providers, pluginStates)));
+                        .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
+                        .otherwise(e -> readiness(false, providers, router, pluginStates)));
         List<IngressVerticle> instances = new CopyOnWriteArrayList<>();
         AtomicInteger next = new AtomicInteger();
         List<String> deployments = new ArrayList<>();
@@ -188,8 +188,9 @@ public final class Corouter {
 
     /**
      * The request pipeline, in order (README "The pipeline"):
-     * authenticate → validate → limits → shed → admit → route → call, then count usage → settle → record.
-     * With metering off (benchmarks only) nothing is reserved, settled or recorded.
+     * authenticate → validate → limits → shed → route → admit → call, then count usage → settle → record.
+     * Route comes before admit so the reservation covers the most expensive candidate. With metering off (benchmarks
+     * only) nothing is reserved, settled or recorded.
      */
     private static Pipeline pipeline(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
             Router router, CreditBook creditBook, UsageBacklog backlog, Tokenizer tokenizer, Metrics metrics) {
@@ -200,10 +201,12 @@ public final class Corouter {
         forward.add(new LimitsStage());
         if (metered) {
             forward.add(new BacklogStage(backlog));
-            forward.add(new AdmitStage(creditBook));
         }
         forward.add(new RouteStage(router));
-        forward.add(new CallStage(vertx, options.http().upstreamTimeoutMillis()));
+        if (metered) {
+            forward.add(new AdmitStage(creditBook));
+        }
+        forward.add(new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing()));
         List<Stage> end = new ArrayList<>();
         if (metered) {
             end.add(new CountUsageStage(vertx, tokenizer));
@@ -213,12 +216,14 @@ public final class Corouter {
         return new Pipeline(forward, end);
     }
 
-    private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, JsonArray plugins) {
+    private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, Router router,
+            JsonArray plugins) {
         JsonArray instances = new JsonArray();
         providers.statuses().forEach(s -> instances.add(new JsonObject().put("name", s.name()).put("type", s.type())
                 .put("up", s.up()).put("error", s.error())));
         return new JsonObject().put("ready", databaseUp && providers.anyUp())
-                .put("database", databaseUp).put("providers", instances).put("plugins", plugins);
+                .put("database", databaseUp).put("providers", instances).put("endpoints", router.health())
+                .put("plugins", plugins);
     }
 
     public int port() {

@@ -31,6 +31,9 @@ public final class ChatRequest {
     private final Future<Void> cancelled;
     private Buffer raw;
     private JsonObject body;
+    private String responseModel;
+    private long firstByteTimeoutMillis;
+    private long idleTimeoutMillis;
 
     /** A request from a parsed body (tests, tools). */
     public ChatRequest(String generationId, String upstreamModel, JsonObject body, int maxTokens, long timeoutMillis,
@@ -99,6 +102,52 @@ public final class ChatRequest {
 
     public Future<Void> cancelled() {
         return cancelled;
+    }
+
+    /**
+     * The model id the client sees in every chunk and answer (the public catalog id): stream events must carry it as
+     * their {@code model}, and {@link #generationId()} as their {@code id}, so one stream has one id and one model
+     * whatever the upstream calls them. Defaults to {@link #upstreamModel()}.
+     *
+     * @since 1.3.0
+     */
+    public String responseModel() {
+        return responseModel != null ? responseModel : upstreamModel;
+    }
+
+    /**
+     * The time the upstream has to start answering — its response head for a whole completion, its first event for a
+     * stream — in ms; 0 when only {@link #timeoutMillis()} applies. Past it, fail with
+     * {@link ProviderException.Kind#TIMEOUT}: the host may then try another endpoint (nothing reached the client).
+     *
+     * @since 1.3.0
+     */
+    public long firstByteTimeoutMillis() {
+        return firstByteTimeoutMillis;
+    }
+
+    /**
+     * The longest silence allowed between two upstream reads of a stream, in ms; 0 for none. Past it, fail with
+     * {@link ProviderException.Kind#TIMEOUT} (with the usage of what was delivered). Check it without a timer per read:
+     * a stream of 1,000 events must not arm 1,000 timers.
+     *
+     * @since 1.3.0
+     */
+    public long idleTimeoutMillis() {
+        return idleTimeoutMillis;
+    }
+
+    /** Host side: the public model id for {@link #responseModel()}. */
+    public ChatRequest responseModel(String model) {
+        this.responseModel = model;
+        return this;
+    }
+
+    /** Host side: the time limits of {@link #firstByteTimeoutMillis()} and {@link #idleTimeoutMillis()}. */
+    public ChatRequest timeouts(long firstByteMillis, long idleMillis) {
+        this.firstByteTimeoutMillis = Math.max(0, firstByteMillis);
+        this.idleTimeoutMillis = Math.max(0, idleMillis);
+        return this;
     }
 
     @Override

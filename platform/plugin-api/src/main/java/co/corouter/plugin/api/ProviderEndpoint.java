@@ -22,9 +22,18 @@ import io.vertx.core.Future;
  * with the usage of what was received so far ({@link ProviderException#withUsage}): the host bills the prompt plus
  * the completion tokens actually produced.
  *
- * <p><b>Time.</b> The provider enforces {@link ChatRequest#timeoutMillis()} and fails with
- * {@link ProviderException.Kind#TIMEOUT}; the host keeps its own guard a little later, which cancels the request
- * and answers 504 if the provider never completes.
+ * <p><b>Time.</b> The provider enforces {@link ChatRequest#timeoutMillis()}, {@link ChatRequest#firstByteTimeoutMillis()}
+ * and {@link ChatRequest#idleTimeoutMillis()} and fails with {@link ProviderException.Kind#TIMEOUT}; the host keeps its
+ * own deadline a little later, which cancels the request and answers 504 if the provider never completes.
+ *
+ * <p><b>Failures and fallback.</b> Choose the {@link ProviderException.Kind} truthfully: the host fails over to the
+ * next endpoint on a timeout before the first byte, a connection failure, a 5xx, RATE_LIMITED (pass the upstream's
+ * Retry-After with {@link ProviderException#rateLimited}), OVERLOADED or AUTH — but only while nothing has reached the
+ * client.
+ *
+ * <p><b>Stream events</b> carry {@link ChatRequest#generationId()} as {@code id} and {@link ChatRequest#responseModel()}
+ * as {@code model}, whatever the upstream sent; {@link ChunkEncoder} writes such events for upstreams that do not
+ * speak OpenAI.
  */
 public interface ProviderEndpoint {
 

@@ -4,12 +4,14 @@ import co.corouter.server.billing.CreditBook.Reservation;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
+import co.corouter.server.routing.Router;
 import io.vertx.core.Future;
 
 /**
  * Stage "admit": reserves the request's worst case from the node's {@link CreditBook} — the body's byte count as an
- * upper bound of its prompt tokens plus the completion cap, at the model's prices. Insufficient credit is a 402
- * before any provider call. Free requests (a zero worst case) reserve nothing.
+ * upper bound of its prompt tokens plus the completion cap, at the prices of the most expensive endpoint that may
+ * serve it (a fallback never costs more than was reserved). Insufficient credit is a 402 before any provider call.
+ * Free requests (a zero worst case) reserve nothing.
  */
 public final class AdmitStage implements Stage {
 
@@ -25,7 +27,10 @@ public final class AdmitStage implements Stage {
     @Override
     public Future<Void> run(Exchange exchange) {
         ParsedChat chat = exchange.chat();
-        long worstCase = chat.model().cost(chat.bodyBytes(), chat.maxTokens());
+        long worstCase = 0;
+        for (Router.Route route : exchange.routes()) {
+            worstCase = Math.max(worstCase, route.endpoint().cost(chat.bodyBytes(), chat.maxTokensFor(route.endpoint())));
+        }
         if (worstCase == 0) {
             return DONE;
         }

@@ -5,6 +5,7 @@ import co.corouter.server.billing.CreditBook.Reservation;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
+import co.corouter.server.routing.ModelCatalog;
 import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
  *   <li>never more than the model could have produced: completion tokens are capped at the request's cap, and the
  *       charge at the reservation (a proven upper bound).</li>
  * </ul>
+ * The price is the endpoint's that served (after a fallback, not the first one tried).
  * The charge itself is written by metering with the usage row, in one transaction ({@link BillingContract.UsageCharges}).
  */
 public final class SettleStage implements Stage {
@@ -52,19 +54,21 @@ public final class SettleStage implements Stage {
             return 0;
         }
         ParsedChat chat = exchange.chat();
+        ModelCatalog.Endpoint served = exchange.served().endpoint();
         boolean streamCancelled = exchange.clientGone() && chat.stream();
         if (exchange.failure() != null && !streamCancelled && usage.completionTokens() == 0) {
             return 0;
         }
         int completion = usage.completionTokens();
-        if (completion > chat.maxTokens()) {
+        int cap = chat.maxTokensFor(served);
+        if (completion > cap) {
             log.warn("[{}] the provider reported {} completion tokens for a cap of {}; charged the cap",
-                    exchange.id(), completion, chat.maxTokens());
-            completion = chat.maxTokens();
+                    exchange.id(), completion, cap);
+            completion = cap;
             exchange.usage(new Usage(usage.promptTokens(), completion, usage.cachedTokens(),
                     Math.min(usage.reasoningTokens(), completion), usage.estimated()));
         }
-        long cost = chat.model().cost(usage.promptTokens(), completion);
+        long cost = served.cost(usage.promptTokens(), completion);
         Reservation reservation = exchange.get(AdmitStage.RESERVATION);
         if (cost > reservation.amount()) {
             log.warn("[{}] usage cost {} exceeds the reservation {}; charged the reservation", exchange.id(), cost,

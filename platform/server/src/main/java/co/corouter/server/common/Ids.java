@@ -25,6 +25,16 @@ public final class Ids {
         return id.toString();
     }
 
+    /** An id for a response that is not a generation ({@code x-request-id}): {@code req-} + 20 random characters. */
+    public static String requestId() {
+        StringBuilder id = new StringBuilder(24).append("req-");
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < 20; i++) {
+            id.append(BASE62[random.nextInt(62)]);
+        }
+        return id.toString();
+    }
+
     public static String random(SecureRandom random, int length) {
         char[] chars = new char[length];
         for (int i = 0; i < length; i++) {

@@ -16,6 +16,7 @@ public record ServerOptions(
         Path pluginsDir,
         BillingOptions billing,
         MeteringOptions metering,
+        RoutingOptions routing,
         JsonObject providers) {
 
     /**
@@ -38,11 +39,12 @@ public record ServerOptions(
      * {@code bodyTimeoutMillis}, extended by one second for every {@code bodyMinRateBytesPerSecond} bytes received, and
      * never beyond {@code bodyMaxMillis}. {@code maxConnections} open connections per node; {@code
      * maxBufferedBodyBytes} of request bodies held in memory per node at once (503 beyond). {@code h2c}: HTTP/2 over
-     * clear text, off unless configured.
+     * clear text, off unless configured. {@code sseKeepAliveMillis}: a stream waiting for its first upstream event gets
+     * an SSE comment this often (0: never).
      */
     public record EdgeOptions(long headerTimeoutMillis, long idleTimeoutMillis, long bodyTimeoutMillis,
             long bodyMaxMillis, int bodyMinRateBytesPerSecond, int maxConnections, int maxHeaderBytes,
-            int maxInitialLineBytes, long maxBufferedBodyBytes, boolean h2c) {
+            int maxInitialLineBytes, long maxBufferedBodyBytes, boolean h2c, long sseKeepAliveMillis) {
     }
 
     /** {@code url} is null when the node should run an embedded PostgreSQL under {@code dataDir/pg}. */
@@ -50,6 +52,20 @@ public record ServerOptions(
     }
 
     public record BillingOptions(long leaseSliceNanos, int leaseTtlSeconds) {
+    }
+
+    /**
+     * How endpoints are called and protected. The breaker of an endpoint opens after {@code breakerMaxFailures}
+     * failures in a row (within {@code breakerWindowMillis}), or when at least {@code breakerMinRequests} calls in the
+     * window failed at {@code breakerErrorRate} or more; after {@code breakerResetMillis} one probe call may close it
+     * again. {@code maxInFlight}: the default bulkhead per endpoint. {@code firstByteTimeoutMillis} and
+     * {@code idleTimeoutMillis} bound an attempt's wait for its first byte and the silence between stream reads;
+     * {@code retries} more tries per endpoint (with jittered back-off from {@code retryBackoffMillis}) before the next
+     * endpoint, all within the request's deadline.
+     */
+    public record RoutingOptions(int breakerMaxFailures, long breakerWindowMillis, double breakerErrorRate,
+            int breakerMinRequests, long breakerResetMillis, int maxInFlight, long firstByteTimeoutMillis,
+            long idleTimeoutMillis, int retries, long retryBackoffMillis) {
     }
 
     /**
@@ -80,7 +96,8 @@ public record ServerOptions(
                 http.intValue("max_initial_line_bytes", 4 * 1024, 256, 1 << 20),
                 http.longValue("max_buffered_body_bytes",
                         Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 4), 1 << 20, Long.MAX_VALUE),
-                http.bool("h2c", false));
+                http.bool("h2c", false),
+                http.longValue("sse_keepalive_ms", 3_000, 0, 600_000));
         if (edge.bodyMaxMillis() < edge.bodyTimeoutMillis()) {
             throw new IllegalArgumentException("configuration http.body_max_ms must be at least http.body_timeout_ms");
         }
@@ -131,8 +148,22 @@ public record ServerOptions(
                 metering.longValue("max_backlog", 200_000, 1_000, 100_000_000),
                 metering.bool("enabled", true));
 
+        Settings routing = Settings.of(root, "routing");
+        long errorRatePercent = routing.longValue("breaker_error_rate_percent", 50, 1, 100);
+        RoutingOptions routingOptions = new RoutingOptions(
+                routing.intValue("breaker_max_failures", 5, 1, 10_000),
+                routing.longValue("breaker_window_ms", 30_000, 1_000, 3_600_000),
+                errorRatePercent / 100.0,
+                routing.intValue("breaker_min_requests", 20, 1, 1_000_000),
+                routing.longValue("breaker_reset_ms", 30_000, 100, 3_600_000),
+                routing.intValue("max_in_flight", 1_000, 1, 1_000_000),
+                routing.longValue("first_byte_timeout_ms", 60_000, 100, 3_600_000),
+                routing.longValue("idle_timeout_ms", 60_000, 100, 3_600_000),
+                routing.intValue("retries", 1, 0, 10),
+                routing.longValue("retry_backoff_ms", 200, 1, 60_000));
+
         JsonObject providers = root.getJsonObject("providers", new JsonObject());
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,
-                billingOptions, meteringOptions, providers);
+                billingOptions, meteringOptions, routingOptions, providers);
     }
 }

@@ -8,9 +8,10 @@ import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Money;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.pipeline.Failure;
-import co.corouter.server.routing.ModelCatalog;
+import co.corouter.server.routing.Router;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -26,18 +27,30 @@ final class AccountApi {
     private final AccountsContract.Authenticator authenticator;
     private final BillingContract.Credits credits;
     private final MeteringContract.UsageQueries usage;
+    private final Router router;
     private final Buffer modelsBody;
 
     AccountApi(AccountsContract.Authenticator authenticator, BillingContract.Credits credits,
-            MeteringContract.UsageQueries usage, ModelCatalog catalog) {
+            MeteringContract.UsageQueries usage, Router router) {
         this.authenticator = authenticator;
         this.credits = credits;
         this.usage = usage;
-        this.modelsBody = catalog.listing().toBuffer();
+        this.router = router;
+        this.modelsBody = router.catalog().listing().toBuffer();
     }
 
     void models(RoutingContext ctx) {
         ctx.response().putHeader("Content-Type", "application/json").end(modelsBody.copy());
+    }
+
+    /** {@code GET /v1/models/{author}/{slug}/endpoints}: a model's endpoints with prices and health. */
+    void endpoints(RoutingContext ctx) {
+        JsonObject endpoints = router.endpoints(ctx.pathParam("author") + "/" + ctx.pathParam("slug"));
+        if (endpoints == null) {
+            Errors.send(ctx.response(), ErrorCodes.NOT_FOUND, "no such model");
+            return;
+        }
+        ctx.response().putHeader("Content-Type", "application/json").end(endpoints.toBuffer());
     }
 
     void credits(RoutingContext ctx) {
@@ -120,7 +133,19 @@ final class AccountApi {
                 .put("usage", Money.toUsd(row.getLong("cost")))
                 .put("usage_estimated", row.getBoolean("usage_estimated"))
                 .put("is_byok", false)
-                .put("api_type", "completions");
+                .put("api_type", "completions")
+                .put("provider_responses", providerResponses(row));
+    }
+
+    /** Every attempt (stored when there was a fallback), or the one attempt the row itself records. */
+    private static JsonArray providerResponses(JsonObject row) {
+        String stored = row.getString("provider_responses");
+        if (stored != null) {
+            return new JsonArray(stored);
+        }
+        return new JsonArray().add(new JsonObject().put("model", row.getString("model"))
+                .put("provider", row.getString("provider")).put("status", row.getInteger("status"))
+                .put("latency", row.getInteger("latency_ms")));
     }
 
     private void authenticated(RoutingContext ctx, BiFunction<Principal, RoutingContext, Future<JsonObject>> action) {

@@ -42,7 +42,7 @@ final class ChatEndpoint {
         EdgeGuard.Request watch = ctx.get(IngressVerticle.WATCH);
         Exchange exchange = new Exchange(Ids.generationId(), request.getHeader(HttpHeaders.AUTHORIZATION),
                 new ResponseChunkSink(response));
-        response.putHeader("X-Generation-Id", exchange.id());
+        response.putHeader("X-Generation-Id", exchange.id()).putHeader("x-request-id", exchange.id());
         // from here on a client that leaves is noticed, whatever the pipeline is waiting for
         response.closeHandler(v -> {
             exchange.clientClosed();
@@ -84,7 +84,7 @@ final class ChatEndpoint {
 
     private static void whole(Exchange exchange, ChatCompletion completion, HttpServerResponse response) {
         Buffer head = Buffer.buffer(384).appendString("\"id\":\"").appendString(exchange.id()).appendString("\"")
-                .appendString(",\"model\":").appendBytes(quoted(exchange.chat().model().id()))
+                .appendString(",\"model\":").appendBytes(quoted(exchange.served().model().id()))
                 .appendString(",\"provider\":").appendBytes(quoted(exchange.provider()))
                 .appendString(",\"usage\":");
         appendUsage(head, exchange.usage(), exchange.charged());
@@ -100,7 +100,7 @@ final class ChatEndpoint {
         Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":\"").appendString(exchange.id()).appendString("\"")
                 .appendString(",\"object\":\"chat.completion.chunk\",\"created\":")
                 .appendString(Long.toString(exchange.createdMillis() / 1000))
-                .appendString(",\"model\":").appendBytes(quoted(exchange.chat().model().id()))
+                .appendString(",\"model\":").appendBytes(quoted(exchange.served().model().id()))
                 .appendString(",\"provider\":").appendBytes(quoted(exchange.provider()))
                 .appendString(",\"choices\":[],\"usage\":");
         appendUsage(tail, exchange.usage(), exchange.charged()).appendString("}\n\n").appendBuffer(DONE);
@@ -109,7 +109,8 @@ final class ChatEndpoint {
 
     private static void streamError(Exchange exchange, Failure failure, HttpServerResponse response) {
         JsonObject event = new JsonObject().put("id", exchange.id()).put("object", "chat.completion.chunk")
-                .put("created", exchange.createdMillis() / 1000).put("model", exchange.chat().model().id())
+                .put("created", exchange.createdMillis() / 1000)
+                .put("model", exchange.served() != null ? exchange.served().model().id() : exchange.chat().model().id())
                 .put("error", failure.body().getJsonObject("error"))
                 .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
                         .put("delta", new JsonObject()).put("finish_reason", "error")));

@@ -4,6 +4,10 @@ import co.corouter.server.common.ApiException;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
+import co.corouter.server.routing.ProviderPreferences;
+import io.vertx.core.json.JsonArray;
+import java.util.ArrayList;
+import java.util.List;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -64,6 +68,11 @@ final class ChatRequestParser {
         int messageCount;
         String messageError;
         Object stream;
+        /** The raw JSON of {@code models} and {@code provider} (read only when present), or WRONG_TYPE. */
+        Object fallbackModels;
+        Object provider;
+        /** A bit per {@link ParsedChat#PARAMETERS} entry the body sets (not null). */
+        long parameters;
         /** Token caps and numbers as read: absent (null), a double (NaN when not a number), integral or not. */
         final Double[] caps = new Double[TOKEN_CAPS.length];
         final Double[] numbers = new Double[NUMBERS.length];
@@ -74,14 +83,21 @@ final class ChatRequestParser {
             throw bad("the request body is empty; send a JSON object");
         }
         Scan scan = new Scan();
-        try (JsonParser parser = JSON.createParser(raw.getBytes())) {
+        byte[] bytes = raw.getBytes();
+        try (JsonParser parser = JSON.createParser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw notAnObject(raw);
             }
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
                 JsonToken value = parser.nextToken();
-                member(name, value, parser, scan);
+                if (value != JsonToken.VALUE_NULL) {
+                    int parameter = ParsedChat.PARAMETERS.indexOf(name);
+                    if (parameter >= 0) {
+                        scan.parameters |= 1L << parameter;
+                    }
+                }
+                member(name, value, parser, scan, bytes);
             }
             if (parser.currentToken() != JsonToken.END_OBJECT || parser.nextToken() != null) {
                 throw bad("the request body is not valid JSON");
@@ -109,7 +125,15 @@ final class ChatRequestParser {
             }
         }
         ModelCatalog.Model model = models.apply(modelId);
-        int maxTokens = model.maxOutputTokens();
+        List<ModelCatalog.Model> tried = fallbacks(model, scan.fallbackModels);
+        ProviderPreferences preferences = ProviderPreferences.NONE;
+        if (scan.provider != null) {
+            if (!(scan.provider instanceof JsonObject provider)) {
+                throw bad("'provider' must be an object");
+            }
+            preferences = ProviderPreferences.parse(provider);
+        }
+        int maxTokens = 0;
         for (int i = 0; i < TOKEN_CAPS.length; i++) {
             Double value = scan.caps[i];
             if (value == null) {
@@ -120,14 +144,41 @@ final class ChatRequestParser {
                         + model.maxOutputTokens() + " (the most " + model.id() + " can produce)",
                         new JsonObject().put("param", TOKEN_CAPS[i]).put("max", model.maxOutputTokens()));
             }
-            maxTokens = (int) Math.min(maxTokens, value.longValue());
+            maxTokens = maxTokens == 0 ? value.intValue() : (int) Math.min(maxTokens, value.longValue());
         }
-        return new ParsedChat(raw, model, stream, maxTokens, raw.length());
+        return new ParsedChat(raw, model, tried, stream, maxTokens, raw.length(), preferences, scan.parameters);
+    }
+
+    /** The request's model, then each model of {@code models[]} not already in the list (at most 10). */
+    private List<ModelCatalog.Model> fallbacks(ModelCatalog.Model model, Object listed) {
+        if (listed == null) {
+            return List.of(model);
+        }
+        if (!(listed instanceof JsonArray array) || array.size() > MAX_FALLBACK_MODELS) {
+            throw bad("'models' must be an array of at most " + MAX_FALLBACK_MODELS + " model ids");
+        }
+        List<ModelCatalog.Model> tried = new ArrayList<>(array.size() + 1);
+        tried.add(model);
+        for (Object id : array) {
+            if (!(id instanceof String text)) {
+                throw bad("'models' must be an array of at most " + MAX_FALLBACK_MODELS + " model ids");
+            }
+            ModelCatalog.Model fallback = models.apply(text);
+            if (!tried.contains(fallback)) {
+                tried.add(fallback);
+            }
+        }
+        return List.copyOf(tried);
     }
 
     /** One top-level member; the parser is on its value and is left on the value's last token. */
-    private static void member(String name, JsonToken value, JsonParser parser, Scan scan) throws IOException {
+    private static void member(String name, JsonToken value, JsonParser parser, Scan scan, byte[] bytes)
+            throws IOException {
         switch (name) {
+            case "models" -> scan.fallbackModels = value == JsonToken.VALUE_NULL ? null
+                    : value == JsonToken.START_ARRAY ? new JsonArray(slice(parser, bytes)) : skip(parser);
+            case "provider" -> scan.provider = value == JsonToken.VALUE_NULL ? null
+                    : value == JsonToken.START_OBJECT ? new JsonObject(slice(parser, bytes)) : skip(parser);
             case "model" -> scan.model = value == JsonToken.VALUE_STRING ? parser.getText() : skip(parser);
             case "messages" -> {
                 scan.messagesArray = value == JsonToken.START_ARRAY;
@@ -220,6 +271,14 @@ final class ChatRequestParser {
         return !Double.isNaN(value) && value >= min && value <= max && (!integer || value == Math.rint(value));
     }
 
+    /** The bytes of the structure the parser is on (left on its end), for the rare members read whole. */
+    private static Buffer slice(JsonParser parser, byte[] bytes) throws IOException {
+        int start = (int) parser.currentTokenLocation().getByteOffset();
+        parser.skipChildren();
+        int end = (int) parser.currentLocation().getByteOffset();
+        return Buffer.buffer(end - start).appendBytes(bytes, start, end - start);
+    }
+
     /** Skips a value whose type is wrong for its field, returning a marker that fails the field's check. */
     private static Object skip(JsonParser parser) throws IOException {
         parser.skipChildren();
@@ -227,6 +286,7 @@ final class ChatRequestParser {
     }
 
     private static final Object WRONG_TYPE = new Object();
+    static final int MAX_FALLBACK_MODELS = 10;
 
     /** Why a body that does not start with an object is refused: not JSON at all, or JSON of another kind. */
     private static ApiException notAnObject(Buffer raw) {

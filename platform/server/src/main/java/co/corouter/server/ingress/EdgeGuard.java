@@ -116,6 +116,8 @@ public final class EdgeGuard {
         final long started;
         long bodyBytes;
         long buffered;
+        /** The request's own deadline (the sweep may visit it earlier, to keep a waiting stream alive). */
+        long deadlineAt = NONE;
         boolean bodyDone;
         boolean finished;
         boolean heldByPipeline;
@@ -153,7 +155,9 @@ public final class EdgeGuard {
 
         void bodyDone() {
             bodyDone = true;
-            deadline = System.nanoTime() + requestDeadlineNanos;
+            long now = System.nanoTime();
+            deadlineAt = now + requestDeadlineNanos;
+            deadline = exchange != null && keepAliveNanos > 0 ? Math.min(deadlineAt, now + keepAliveNanos) : deadlineAt;
         }
 
         /** The request is a pipeline exchange: it is finished when the pipeline says so, not when the client leaves. */
@@ -189,6 +193,11 @@ public final class EdgeGuard {
                 finished(this);
                 return;
             }
+            if (now - deadlineAt < 0) {
+                // not the deadline yet: a stream still waiting for its first upstream event gets a keep-alive
+                keepAlive(now);
+                return;
+            }
             deadline = NONE;
             refuse("request_deadline");
             if (exchange != null) {
@@ -196,6 +205,15 @@ public final class EdgeGuard {
             } else {
                 Errors.refuseAndClose(request, ErrorCodes.GATEWAY_TIMEOUT, "the request took too long");
             }
+        }
+
+        private void keepAlive(long now) {
+            if (exchange != null && exchange.providerCalled() && exchange.chat() != null && exchange.chat().stream()
+                    && exchange.sink() instanceof ResponseChunkSink sink && !sink.eventsWritten()) {
+                sink.keepAlive();
+            }
+            deadline = keepAliveNanos > 0 && !(exchange != null && exchange.sink() instanceof ResponseChunkSink sink
+                    && sink.eventsWritten()) ? Math.min(deadlineAt, now + keepAliveNanos) : deadlineAt;
         }
     }
 
@@ -208,6 +226,7 @@ public final class EdgeGuard {
     private final long bodyTimeoutNanos;
     private final long bodyMaxNanos;
     private final long requestDeadlineNanos;
+    private final long keepAliveNanos;
     private final Map<HttpConnection, Connection> open = new IdentityHashMap<>();
     private final ArrayList<Tracked> tracked = new ArrayList<>();
     private final Map<String, Counter> refusals = new java.util.HashMap<>();
@@ -225,12 +244,16 @@ public final class EdgeGuard {
         this.bodyTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(options.bodyTimeoutMillis());
         this.bodyMaxNanos = TimeUnit.MILLISECONDS.toNanos(options.bodyMaxMillis());
         this.requestDeadlineNanos = TimeUnit.MILLISECONDS.toNanos(requestDeadlineMillis);
+        this.keepAliveNanos = TimeUnit.MILLISECONDS.toNanos(options.sseKeepAliveMillis());
     }
 
     /** Starts the sweep: a quarter of the shortest limit, between 50 ms and one second. */
     void start() {
         long shortest = Math.min(options.headerTimeoutMillis(), Math.min(options.idleTimeoutMillis(),
                 options.bodyTimeoutMillis()));
+        if (options.sseKeepAliveMillis() > 0) {
+            shortest = Math.min(shortest, options.sseKeepAliveMillis());
+        }
         long every = Math.max(50, Math.min(1_000, shortest / 4));
         sweepTimer = vertx.setPeriodic(every, id -> sweep());
     }

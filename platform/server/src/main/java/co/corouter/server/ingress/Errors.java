@@ -22,9 +22,11 @@ final class Errors {
             response.reset();
             return;
         }
-        response.setStatusCode(error.code())
-                .putHeader("Content-Type", "application/json")
-                .end(error.body().toBuffer());
+        response.setStatusCode(error.code()).putHeader("Content-Type", "application/json");
+        if (error.retryAfterSeconds() > 0) {
+            response.putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
+        }
+        response.end(error.body().toBuffer());
     }
 
     static void send(HttpServerResponse response, int code, String message) {

@@ -8,7 +8,7 @@ import co.corouter.server.config.ServerOptions;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.pipeline.Failure;
 import co.corouter.server.pipeline.Pipeline;
-import co.corouter.server.routing.ModelCatalog;
+import co.corouter.server.common.Ids;
 import io.micrometer.core.instrument.Counter;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -39,13 +39,14 @@ public final class IngressVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
     private static final int ADMIN_BODY_LIMIT = 64 * 1024;
     static final String WATCH = "corouter.watch";
+    private static final String CHAT_PATH = "/v1/chat/completions";
 
     /** What ingress needs from the node: options, the pipeline and the other contexts' services. */
     public record Dependencies(
             ServerOptions.HttpOptions http,
             String adminToken,
             Pipeline chat,
-            ModelCatalog catalog,
+            co.corouter.server.routing.Router router,
             AccountsContract.Authenticator authenticator,
             AccountsContract.Accounts accounts,
             BillingContract.Credits credits,
@@ -79,13 +80,14 @@ public final class IngressVerticle extends VerticleBase {
         served = deps.metrics().counter("corouter_http_requests_total", "HTTP requests received, per event loop",
                 "loop", Integer.toString(instance));
         ChatEndpoint chat = new ChatEndpoint(deps.chat(), guard, http.bodyLimitBytes());
-        AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.catalog());
+        AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.router());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage());
 
         Router web = Router.router(vertx);
         web.route().handler(this::arrived);
-        web.post("/v1/chat/completions").handler(chat::handle);
+        web.post(CHAT_PATH).handler(chat::handle);
         web.get("/v1/models").handler(account::models);
+        web.get("/v1/models/:author/:slug/endpoints").handler(account::endpoints);
         web.get("/v1/credits").handler(account::credits);
         web.get("/v1/key").handler(account::key);
         web.get("/v1/auth/key").handler(account::key);
@@ -101,6 +103,11 @@ public final class IngressVerticle extends VerticleBase {
         web.post("/admin/accounts/:id/keys").handler(admin::createKey);
         web.delete("/admin/keys/:keyId").handler(admin::revokeKey);
         web.get("/admin/accounts/:id/generations").handler(admin::generations);
+        web.get("/admin/endpoints").handler(ctx -> json(ctx, 200, new JsonObject().put("data", deps.router().health())));
+        web.post("/admin/endpoints/reset").handler(ctx -> {
+            deps.router().resetHealth();
+            json(ctx, 200, new JsonObject().put("data", deps.router().health()));
+        });
 
         web.errorHandler(404, ctx -> Errors.send(ctx.response(), ErrorCodes.NOT_FOUND, "no such endpoint"));
         web.errorHandler(405, ctx -> Errors.send(ctx.response(), 405, "method not allowed"));
@@ -176,6 +183,10 @@ public final class IngressVerticle extends VerticleBase {
             return;
         }
         ctx.put(WATCH, watch);
+        if (!CHAT_PATH.equals(request.path())) {
+            // the OpenAI SDKs read it as the request id; a completion's is its generation id
+            ctx.response().putHeader("x-request-id", Ids.requestId());
+        }
         if (!hasBody(request)) {
             watch.bodyDone();
         }

@@ -11,8 +11,11 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class ResponseChunkSink implements ChunkSink {
 
+    private static final Buffer KEEP_ALIVE = Buffer.buffer(": corouter processing\n\n");
+
     private final HttpServerResponse response;
     private boolean started;
+    private boolean eventsWritten;
 
     ResponseChunkSink(HttpServerResponse response) {
         this.response = response;
@@ -24,7 +27,25 @@ final class ResponseChunkSink implements ChunkSink {
             return;
         }
         begin();
+        eventsWritten = true;
         response.write(events);
+    }
+
+    /**
+     * An SSE comment that keeps the connection alive while the upstream has not answered yet (clients skip lines that
+     * start with a colon). It starts the response, so a later failure travels as an error event.
+     */
+    void keepAlive() {
+        if (eventsWritten || response.closed() || response.ended()) {
+            return;
+        }
+        begin();
+        response.write(KEEP_ALIVE.copy());
+    }
+
+    /** True once an upstream event was written (keep-alive comments do not count). */
+    boolean eventsWritten() {
+        return eventsWritten;
     }
 
     void begin() {

@@ -14,8 +14,9 @@ public final class MeteringContract {
     public static final String FLUSH = "metering.flush";
 
     /**
-     * Metadata of one request that reached a provider: never content. {@code cost} is what the ledger is charged, in
-     * nano-dollars.
+     * Metadata of one request that reached a provider: never content. {@code model}, {@code provider} and
+     * {@code upstreamModel} name what served; {@code cost} is what the ledger is charged, in nano-dollars;
+     * {@code providerResponses} is the JSON list of every attempt when more than one was made (a fallback), else null.
      */
     public record UsageRecord(
             String generationId,
@@ -36,7 +37,8 @@ public final class MeteringContract {
             boolean cancelled,
             long cost,
             int latencyMillis,
-            long createdAtMillis) {
+            long createdAtMillis,
+            String providerResponses) {
     }
 
     /** Usage rows as JSON objects (column names as keys; {@code cost} in nano-dollars). */

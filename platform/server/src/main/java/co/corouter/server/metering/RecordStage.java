@@ -9,7 +9,11 @@ import co.corouter.server.pipeline.Failure;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
 import io.micrometer.core.instrument.Counter;
+import co.corouter.server.routing.Router;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -67,12 +71,26 @@ public final class RecordStage implements Stage {
             finishReason = exchange.streamStarted() ? "error" : null;
         }
         Usage u = exchange.usage() == null ? NO_USAGE : exchange.usage();
+        Router.Route served = exchange.served();
         backlog.offer(new UsageRecord(exchange.id(), exchange.principal().accountId(), exchange.principal().keyId(),
-                chat.model().id(), exchange.provider(), chat.model().upstreamModel(), chat.stream(), status, errorCode,
-                finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(), u.reasoningTokens(),
-                u.estimated(), exchange.cancelled(), exchange.charged(), exchange.latencyMillis(),
-                exchange.createdMillis()));
+                served.model().id(), served.endpoint().provider(), served.endpoint().upstreamModel(), chat.stream(),
+                status, errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
+                u.reasoningTokens(), u.estimated(), exchange.cancelled(), exchange.charged(), exchange.latencyMillis(),
+                exchange.createdMillis(), attempts(exchange.attempts())));
         return DONE;
+    }
+
+    /** Every attempt as JSON, only when there was more than one (the single one is the row itself). */
+    private static String attempts(List<Exchange.Attempt> attempts) {
+        if (attempts.size() < 2) {
+            return null;
+        }
+        JsonArray list = new JsonArray();
+        for (Exchange.Attempt attempt : attempts) {
+            list.add(new JsonObject().put("model", attempt.model()).put("provider", attempt.provider())
+                    .put("status", attempt.status()).put("latency", attempt.latencyMillis()));
+        }
+        return list.encode();
     }
 
     private static String firstFinishReason(Exchange exchange) {

@@ -33,11 +33,11 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
             INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
                                      error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
                                      reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
-                                     charge_txn_id)
+                                     charge_txn_id, provider_responses)
             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
                                  $7::bool[], $8::int[], $9::text[], $10::text[], $11::int[], $12::int[],
                                  $13::int[], $14::int[], $15::bool[], $16::bool[], $17::bigint[], $18::int[],
-                                 $19::timestamptz[], $20::bigint[])""";
+                                 $19::timestamptz[], $20::bigint[], $21::text[])""";
 
     /** A usage row whose charge cannot be applied (see {@link #recordUncollected}): kept, at cost 0. */
     static final String RECORD_UNCOLLECTED = """
@@ -124,6 +124,7 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
         Integer[] latency = new Integer[n];
         OffsetDateTime[] created = new OffsetDateTime[n];
         Long[] charge = new Long[n];
+        String[] attempts = new String[n];
         for (int i = 0; i < n; i++) {
             UsageRecord r = batch.get(i);
             id[i] = r.generationId();
@@ -146,9 +147,10 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
             latency[i] = r.latencyMillis();
             created[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC);
             charge[i] = r.cost() > 0 ? chargeTransactions.get(r.accountId()) : null;
+            attempts[i] = r.providerResponses();
         }
         return Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
-                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, charge));
+                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, charge, attempts));
     }
 
     /**
@@ -222,6 +224,7 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 .put("cancelled", row.getBoolean("cancelled"))
                 .put("cost", row.getLong("cost"))
                 .put("latency_ms", row.getInteger("latency_ms"))
-                .put("created_at", row.getOffsetDateTime("created_at").toString());
+                .put("created_at", row.getOffsetDateTime("created_at").toString())
+                .put("provider_responses", row.getString("provider_responses"));
     }
 }

@@ -5,6 +5,7 @@ import co.corouter.plugin.api.ChunkSink;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
 import co.corouter.server.accounts.AccountsContract.Principal;
+import co.corouter.server.routing.Router;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,9 @@ public final class Exchange {
 
     private Principal principal;
     private ParsedChat chat;
+    private List<Router.Route> routes;
+    private Router.Route served;
+    private List<Attempt> attempts;
     private boolean providerCalled;
     private String provider;
     private ChatCompletion completion;
@@ -138,15 +142,46 @@ public final class Exchange {
         this.chat = chat;
     }
 
+    /** Set by route: the endpoints that may serve the request, in the order to try them. */
+    public List<Router.Route> routes() {
+        return routes;
+    }
+
+    public void routes(List<Router.Route> routes) {
+        this.routes = routes;
+    }
+
+    /** The endpoint that served (or last tried to serve) the request: its price is what is charged. */
+    public Router.Route served() {
+        return served;
+    }
+
+    /** One call to an endpoint and how it ended ({@code status} as the client would have seen it). */
+    public record Attempt(String model, String provider, int status, int latencyMillis) {
+    }
+
+    /** The calls made for this request, in order (empty before the call stage). */
+    public List<Attempt> attempts() {
+        return attempts == null ? List.of() : attempts;
+    }
+
+    public void attempted(Attempt attempt) {
+        if (attempts == null) {
+            attempts = new ArrayList<>(2);
+        }
+        attempts.add(attempt);
+    }
+
     /** True once a provider was asked to serve the request: from then on it may have produced billable work. */
     public boolean providerCalled() {
         return providerCalled;
     }
 
-    /** The call stage is about to ask {@code provider} (the instance name) to serve the request. */
-    public void providerCalled(String provider) {
+    /** The call stage is about to ask {@code route}'s provider to serve the request. */
+    public void providerCalled(Router.Route route) {
         this.providerCalled = true;
-        this.provider = provider;
+        this.served = route;
+        this.provider = route.endpoint().provider();
     }
 
     /** The provider instance that was called, or null. */
@@ -186,6 +221,9 @@ public final class Exchange {
         }
         if (failureView == null) {
             failureView = Failure.of(failure, id);
+            if (failure instanceof co.corouter.plugin.api.ProviderException) {
+                failureView = failureView.naming(provider);
+            }
         }
         return failureView;
     }

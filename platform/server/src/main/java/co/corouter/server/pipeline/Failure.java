@@ -14,7 +14,20 @@ import org.slf4j.LoggerFactory;
  * short {@code kind} recorded on the usage row. The one mapping from exceptions to statuses: ingress renders it,
  * metering records it. Messages never hold prompt or response content, keys or upstream bodies.
  */
-public record Failure(int code, String message, JsonObject metadata, String kind) {
+public record Failure(int code, String message, JsonObject metadata, String kind, long retryAfterSeconds) {
+
+    public Failure(int code, String message, JsonObject metadata, String kind) {
+        this(code, message, metadata, kind, -1);
+    }
+
+    /** The same failure, its metadata naming the provider that failed (never content). */
+    public Failure naming(String provider) {
+        if (provider == null) {
+            return this;
+        }
+        JsonObject named = metadata == null ? new JsonObject() : metadata.copy();
+        return new Failure(code, message, named.put("provider_name", provider), kind, retryAfterSeconds);
+    }
 
     private static final Logger log = LoggerFactory.getLogger(Failure.class);
 
@@ -67,14 +80,23 @@ public record Failure(int code, String message, JsonObject metadata, String kind
         return switch (provider.kind()) {
             case TIMEOUT -> new Failure(ErrorCodes.GATEWAY_TIMEOUT, "the upstream provider timed out", metadata,
                     "upstream_timeout");
-            case UNAVAILABLE -> new Failure(ErrorCodes.UNAVAILABLE, "the provider is unavailable", metadata,
-                    "provider_unavailable");
+            case UNAVAILABLE -> new Failure(ErrorCodes.UNAVAILABLE, "the provider is unavailable: "
+                    + provider.getMessage(), metadata, "provider_unavailable");
             case BAD_REQUEST -> new Failure(ErrorCodes.BAD_REQUEST, "the provider rejected the request: "
                     + provider.getMessage(), metadata, "upstream_bad_request");
             case BAD_RESPONSE -> new Failure(ErrorCodes.BAD_GATEWAY, "the upstream provider sent a malformed response",
                     metadata, "upstream_malformed");
             case UPSTREAM_ERROR -> new Failure(ErrorCodes.BAD_GATEWAY,
                     "the upstream provider failed: " + provider.getMessage(), metadata, "upstream_error");
+            case RATE_LIMITED -> new Failure(ErrorCodes.RATE_LIMITED, "the upstream provider is rate limited: "
+                    + provider.getMessage(), metadata, "rate_limited",
+                    provider.retryAfterMillis() < 0 ? 1 : Math.max(1, (provider.retryAfterMillis() + 999) / 1000));
+            case OVERLOADED -> new Failure(ErrorCodes.UNAVAILABLE, "the upstream provider is overloaded", metadata,
+                    "provider_overloaded", 1);
+            case AUTH -> new Failure(ErrorCodes.BAD_GATEWAY, "the upstream provider refused corouter's credentials",
+                    metadata, "upstream_auth");
+            case CANCELLED -> new Failure(ErrorCodes.CLIENT_CLOSED, "the call was cancelled", metadata,
+                    "client_closed");
         };
     }
 

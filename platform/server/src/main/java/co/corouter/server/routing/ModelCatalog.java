@@ -8,25 +8,95 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
-/** The models corouter offers (from {@code conf/models.yaml}), with exact prices. Immutable after load. */
+/**
+ * The models corouter offers (from {@code conf/models.yaml}), each served by one or more endpoints — a provider
+ * instance with its upstream model name, its own prices and capabilities. Immutable after load.
+ *
+ * <pre>
+ * - id: acme/chat
+ *   context_length: 32768
+ *   endpoints:
+ *     - { provider: groq, upstream_model: chat-8b, max_output_tokens: 8192,
+ *         pricing: { prompt_per_million: "0.05", completion_per_million: "0.08" }, supported_parameters: [tools] }
+ *     - { provider: together, upstream_model: acme/Chat-8B, max_output_tokens: 4096, pricing: { ... } }
+ * - id: acme/small                          # the one-provider form: one endpoint, written inline
+ *   provider: mock
+ *   upstream_model: small
+ *   max_output_tokens: 4096
+ *   pricing: { ... }
+ * </pre>
+ */
 public final class ModelCatalog {
 
     /**
-     * One public model.
+     * One way to serve a model: a provider instance, the name the upstream knows the model by, exact prices and
+     * capabilities.
      *
      * @param promptNanosPerMillion     price of a million prompt tokens, in nano-dollars
      * @param completionNanosPerMillion price of a million completion tokens, in nano-dollars
+     * @param supportedParameters       request parameters this endpoint honours (for {@code require_parameters})
+     * @param maxInFlight               the bulkhead: calls in flight at once on this node (0 = the routing default)
      */
-    public record Model(String id, String name, String provider, String upstreamModel, int contextLength,
-            int maxOutputTokens, long promptNanosPerMillion, long completionNanosPerMillion,
-            List<String> supportedParameters, long created) {
+    public record Endpoint(String provider, String upstreamModel, int contextLength, int maxOutputTokens,
+            long promptNanosPerMillion, long completionNanosPerMillion, List<String> supportedParameters,
+            int maxInFlight) {
 
-        /** Exact cost of a usage, rounded once to a nano-dollar. */
+        /** Exact cost of a usage at this endpoint's prices, rounded once to a nano-dollar. */
         public long cost(long promptTokens, long completionTokens) {
             return Money.cost(promptTokens, promptNanosPerMillion, completionTokens, completionNanosPerMillion);
+        }
+
+        public boolean supports(String parameter) {
+            return supportedParameters.contains(parameter);
+        }
+    }
+
+    /**
+     * One public model and its endpoints, in the order the operator listed them (the first is the primary).
+     * {@code maxOutputTokens} is the largest any endpoint allows; {@code supportedParameters} their union.
+     */
+    public record Model(String id, String name, int contextLength, List<Endpoint> endpoints, long created) {
+
+        public int maxOutputTokens() {
+            int max = 0;
+            for (Endpoint endpoint : endpoints) {
+                max = Math.max(max, endpoint.maxOutputTokens());
+            }
+            return max;
+        }
+
+        public List<String> supportedParameters() {
+            Set<String> union = new LinkedHashSet<>();
+            endpoints.forEach(endpoint -> union.addAll(endpoint.supportedParameters()));
+            return List.copyOf(union);
+        }
+
+        /** The first endpoint listed. */
+        public Endpoint primary() {
+            return endpoints.get(0);
+        }
+
+        /** The author part of the id ({@code acme} of {@code acme/chat}), shown as {@code owned_by}. */
+        public String author() {
+            int slash = id.indexOf('/');
+            return slash > 0 ? id.substring(0, slash) : "corouter";
+        }
+
+        /** The cheapest endpoint by the price of a million prompt plus a million completion tokens. */
+        public Endpoint cheapest() {
+            Endpoint best = endpoints.get(0);
+            for (Endpoint endpoint : endpoints) {
+                if (endpoint.promptNanosPerMillion() + endpoint.completionNanosPerMillion()
+                        < best.promptNanosPerMillion() + best.completionNanosPerMillion()) {
+                    best = endpoint;
+                }
+            }
+            return best;
         }
     }
 
@@ -53,20 +123,34 @@ public final class ModelCatalog {
             JsonObject entry = entries.getJsonObject(i);
             String where = source + ": models[" + i + "]";
             String id = required(entry, "id", where);
-            JsonObject pricing = entry.getJsonObject("pricing");
-            if (pricing == null) {
-                throw new IllegalArgumentException(where + ".pricing is required");
+            Integer modelContext = entry.getValue("context_length") == null ? null
+                    : positive(entry, "context_length", where);
+            List<Endpoint> endpoints = new ArrayList<>();
+            JsonArray listed = entry.getJsonArray("endpoints");
+            if (listed == null) {
+                endpoints.add(endpoint(entry, id, modelContext, where));
+            } else {
+                if (entry.containsKey("provider") || entry.containsKey("pricing")) {
+                    throw new IllegalArgumentException(where + ": give either 'endpoints' or one inline endpoint "
+                            + "(provider, pricing, ...), not both");
+                }
+                if (listed.isEmpty()) {
+                    throw new IllegalArgumentException(where + ".endpoints must list at least one endpoint");
+                }
+                Set<String> providers = new LinkedHashSet<>();
+                for (int e = 0; e < listed.size(); e++) {
+                    Endpoint endpoint = endpoint(listed.getJsonObject(e), id, modelContext,
+                            where + ".endpoints[" + e + "]");
+                    if (!providers.add(endpoint.provider())) {
+                        throw new IllegalArgumentException(where + ".endpoints[" + e + "]: provider "
+                                + endpoint.provider() + " is listed twice for one model");
+                    }
+                    endpoints.add(endpoint);
+                }
             }
-            Model model = new Model(id,
-                    entry.getString("name", id),
-                    required(entry, "provider", where),
-                    entry.getString("upstream_model", id),
-                    positive(entry, "context_length", where),
-                    positive(entry, "max_output_tokens", where),
-                    price(pricing, "prompt_per_million", where),
-                    price(pricing, "completion_per_million", where),
-                    stringList(entry.getJsonArray("supported_parameters")),
-                    created);
+            int contextLength = modelContext != null ? modelContext
+                    : endpoints.stream().mapToInt(Endpoint::contextLength).max().orElseThrow();
+            Model model = new Model(id, entry.getString("name", id), contextLength, List.copyOf(endpoints), created);
             if (models.put(id, model) != null) {
                 throw new IllegalArgumentException(where + ": duplicate model id " + id);
             }
@@ -74,15 +158,45 @@ public final class ModelCatalog {
         return new ModelCatalog(models);
     }
 
+    private static Endpoint endpoint(JsonObject entry, String modelId, Integer modelContext, String where) {
+        JsonObject pricing = entry.getJsonObject("pricing");
+        if (pricing == null) {
+            throw new IllegalArgumentException(where + ".pricing is required");
+        }
+        int contextLength = entry.getValue("context_length") != null ? positive(entry, "context_length", where)
+                : modelContext != null ? modelContext : positive(entry, "context_length", where);
+        int maxInFlight = entry.getValue("max_in_flight") == null ? 0 : positive(entry, "max_in_flight", where);
+        return new Endpoint(required(entry, "provider", where), entry.getString("upstream_model", modelId),
+                contextLength, positive(entry, "max_output_tokens", where), price(pricing, "prompt_per_million", where),
+                price(pricing, "completion_per_million", where), stringList(entry.getJsonArray("supported_parameters")),
+                maxInFlight);
+    }
+
     public Model find(String id) {
         return models.get(id);
+    }
+
+    /** The model, or a 400 {@code ApiException} naming the (sanitised) id when it is not in the catalog. */
+    public Model require(String id) {
+        Model model = models.get(id);
+        if (model == null) {
+            String shown = sanitize(id);
+            throw new co.corouter.server.common.ApiException(co.corouter.server.common.ErrorCodes.BAD_REQUEST,
+                    "model '" + shown + "' is not a valid model ID", new JsonObject().put("model", shown));
+        }
+        return model;
+    }
+
+    private static String sanitize(String id) {
+        String trimmed = id.length() > 100 ? id.substring(0, 100) : id;
+        return trimmed.replaceAll("[^A-Za-z0-9._:/@+-]", "?");
     }
 
     public Iterable<Model> all() {
         return models.values();
     }
 
-    /** The {@code GET /v1/models} body, rendered once. */
+    /** The {@code GET /v1/models} body, rendered once. A model's price is its cheapest endpoint's. */
     public JsonObject listing() {
         return listing;
     }
@@ -90,23 +204,32 @@ public final class ModelCatalog {
     private static JsonObject renderListing(Iterable<Model> models) {
         JsonArray data = new JsonArray();
         for (Model model : models) {
+            Endpoint cheapest = model.cheapest();
             data.add(new JsonObject()
                     .put("id", model.id())
+                    .put("object", "model")
+                    .put("owned_by", model.author())
                     .put("canonical_slug", model.id())
                     .put("name", model.name())
                     .put("created", model.created())
                     .put("context_length", model.contextLength())
-                    .put("pricing", new JsonObject()
-                            .put("prompt", Money.perTokenUsd(model.promptNanosPerMillion()))
-                            .put("completion", Money.perTokenUsd(model.completionNanosPerMillion()))
-                            .put("request", "0"))
+                    .put("pricing", pricing(cheapest))
                     .put("top_provider", new JsonObject()
                             .put("context_length", model.contextLength())
                             .put("max_completion_tokens", model.maxOutputTokens())
                             .put("is_moderated", false))
-                    .put("supported_parameters", new JsonArray(new ArrayList<>(model.supportedParameters()))));
+                    .put("supported_parameters", new JsonArray(new ArrayList<>(model.supportedParameters())))
+                    .put("links", new JsonObject().put("details", "/api/v1/models/" + model.id() + "/endpoints")));
         }
         return new JsonObject().put("data", data);
+    }
+
+    /** An endpoint's prices as OpenRouter shows them: USD per token, decimal strings. */
+    public static JsonObject pricing(Endpoint endpoint) {
+        return new JsonObject()
+                .put("prompt", Money.perTokenUsd(endpoint.promptNanosPerMillion()))
+                .put("completion", Money.perTokenUsd(endpoint.completionNanosPerMillion()))
+                .put("request", "0");
     }
 
     private static String required(JsonObject entry, String key, String where) {

@@ -4,11 +4,12 @@ import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.Stage;
 import io.vertx.core.Future;
 
-/** Stage "route": picks the provider endpoint for the request's model (503 when its provider is not up). */
+/**
+ * Stage "route": the endpoints that may serve the request, in the order to try them ({@link Router#candidates}) —
+ * 503 when none meets the request's requirements. It runs before admission, which reserves for the most expensive
+ * of them.
+ */
 public final class RouteStage implements Stage {
-
-    /** The endpoint {@link CallStage} calls. */
-    static final Exchange.Key<Router.Route> ROUTE = new Exchange.Key<>("routing.route");
 
     private final Router router;
 
@@ -18,7 +19,7 @@ public final class RouteStage implements Stage {
 
     @Override
     public Future<Void> run(Exchange exchange) {
-        exchange.put(ROUTE, router.route(exchange.chat().model()));
+        exchange.routes(router.candidates(exchange.chat()));
         return DONE;
     }
 }

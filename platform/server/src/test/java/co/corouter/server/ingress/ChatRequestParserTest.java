@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import co.corouter.server.common.ApiException;
-import co.corouter.server.config.Secrets;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
-import co.corouter.server.routing.ProviderRegistry;
-import co.corouter.server.routing.Router;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -20,12 +16,15 @@ import org.junit.jupiter.api.Test;
 /** The one-pass validator: the checks and their messages, whatever the order of the keys. */
 class ChatRequestParserTest {
 
-    static final ChatRequestParser PARSER = new ChatRequestParser(new Router(ModelCatalog.fromJson(
-            new JsonObject().put("models", new JsonArray().add(new JsonObject().put("id", "corouter/m")
-                    .put("provider", "mock").put("upstream_model", "m").put("context_length", 8192)
-                    .put("max_output_tokens", 1000).put("pricing", new JsonObject()
-                            .put("prompt_per_million", "1.00").put("completion_per_million", "2.00")))), "test"),
-            ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()), text -> 0))::model);
+    static final ModelCatalog CATALOG = ModelCatalog.fromJson(new JsonObject().put("models", new JsonArray()
+            .add(new JsonObject().put("id", "corouter/m").put("provider", "mock").put("upstream_model", "m")
+                    .put("context_length", 8192).put("max_output_tokens", 1000).put("pricing", new JsonObject()
+                            .put("prompt_per_million", "1.00").put("completion_per_million", "2.00")))
+            .add(new JsonObject().put("id", "corouter/backup").put("provider", "mock").put("context_length", 8192)
+                    .put("max_output_tokens", 500).put("pricing", new JsonObject()
+                            .put("prompt_per_million", "1.00").put("completion_per_million", "2.00")))), "test");
+
+    static final ChatRequestParser PARSER = new ChatRequestParser(CATALOG::require);
 
     static final String MESSAGES = "\"messages\":[{\"role\":\"system\",\"content\":\"be brief\"},"
             + "{\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"role\":\"user\",\"name\":\"x\"}]";

@@ -24,7 +24,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -56,6 +58,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     private Vertx vertx;
     private Vertx upstreamVertx;
     private FakeOpenAiUpstream upstream;
+    private final Map<String, FakeOpenAiUpstream> upstreams = new java.util.LinkedHashMap<>();
     private Corouter node;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -71,6 +74,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     /** Configures a node before it starts. */
     public static final class Builder {
         private boolean fakeUpstream;
+        private final List<String> namedUpstreams = new ArrayList<>();
         private final JsonObject overrides = new JsonObject();
         private final JsonArray extraModels = new JsonArray();
         private Path pluginsDir = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
@@ -78,6 +82,15 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
 
         public Builder withFakeUpstream() {
             fakeUpstream = true;
+            return this;
+        }
+
+        /**
+         * More fake upstreams, each its own server and provider instance named as given (for several endpoints behind
+         * one model); reach them with {@link #upstream(String)}.
+         */
+        public Builder withFakeUpstreams(String... names) {
+            namedUpstreams.addAll(List.of(names));
             return this;
         }
 
@@ -126,11 +139,20 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                 .put("completion_tokens", 16);
         builder.mockConfig.accept(mock);
         providers.put("mock", new JsonObject().put("type", "mock").put("config", mock));
-        if (builder.fakeUpstream) {
+        if (builder.fakeUpstream || !builder.namedUpstreams.isEmpty()) {
             upstreamVertx = Vertx.vertx();
+        }
+        if (builder.fakeUpstream) {
             upstream = await(new FakeOpenAiUpstream().requireApiKey("sk-upstream-test").start(upstreamVertx));
             providers.put("fake", new JsonObject().put("type", "openai").put("config", new JsonObject()
                     .put("base_url", upstream.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
+        }
+        for (String name : builder.namedUpstreams) {
+            FakeOpenAiUpstream named = await(new FakeOpenAiUpstream().requireApiKey("sk-upstream-test")
+                    .start(upstreamVertx));
+            upstreams.put(name, named);
+            providers.put(name, new JsonObject().put("type", "openai").put("config", new JsonObject()
+                    .put("base_url", named.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
         }
         JsonObject root = new JsonObject()
                 .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000)
@@ -222,6 +244,11 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
 
     public FakeOpenAiUpstream upstream() {
         return upstream;
+    }
+
+    /** A fake upstream of {@link Builder#withFakeUpstreams}. */
+    public FakeOpenAiUpstream upstream(String name) {
+        return upstreams.get(name);
     }
 
     public String baseUrl() {

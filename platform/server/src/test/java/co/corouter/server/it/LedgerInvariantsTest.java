@@ -44,8 +44,11 @@ class LedgerInvariantsTest {
 
     /** A small lease slice, so that bursts extend leases many times instead of taking all credit at once. */
     @RegisterExtension
+    // no same-endpoint retries (RetryTest covers them): every admitted request reaches the upstream exactly once, and
+    // a breaker that never opens (the bursts fail on purpose, and must all reach the upstream)
     static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream()
-            .set("billing", "lease_slice_usd", "0.02").build();
+            .set("billing", "lease_slice_usd", "0.02").set("routing", "retries", 0)
+            .set("routing", "breaker_max_failures", 10_000).set("routing", "breaker_min_requests", 1_000_000).build();
 
     static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();

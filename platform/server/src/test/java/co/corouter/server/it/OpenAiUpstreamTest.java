@@ -31,6 +31,8 @@ class OpenAiUpstreamTest {
     void freshAccountAndUpstream() {
         account = NODE.newAccount("1.00");
         NODE.upstream().reset().requireApiKey("sk-upstream-test");
+        // each case starts with a closed breaker: the failures of the others must not turn it away
+        NODE.admin("POST", "/admin/endpoints/reset", null, 200);
     }
 
     static JsonObject request(boolean stream) {
@@ -138,10 +140,11 @@ class OpenAiUpstreamTest {
     }
 
     @Test
-    void anUpstreamRateLimitOrAuthFailureBecomes502AndCostsNothing() {
-        NODE.upstream().enqueue(Behaviour.error(429), Behaviour.error(401));
+    void anUpstreamRateLimitBecomes429WithRetryAfterAndAnAuthFailure502AndBothCostNothing() {
+        NODE.upstream().enqueue(Behaviour.error(429).header("Retry-After", "7"), Behaviour.error(401));
         HttpResponse<String> limited = NODE.chat(account.key(), request(false));
-        assertError(limited, 502);
+        assertError(limited, 429);
+        assertThat(limited.headers().firstValue("Retry-After")).hasValue("7");
         HttpResponse<String> denied = NODE.chat(account.key(), request(true));
         assertError(denied, 502);
         assertThat(NODE.upstream().requestCount()).isEqualTo(2);

@@ -34,17 +34,20 @@ class ModelCatalogTest {
 
         ModelCatalog.Model small = catalog.find("corouter/mock-small");
         assertThat(small).isNotNull();
-        assertThat(small.provider()).isEqualTo("mock");
-        assertThat(small.upstreamModel()).isEqualTo("mock-small");
-        assertThat(small.promptNanosPerMillion()).isEqualTo(500_000_000L);
-        assertThat(small.completionNanosPerMillion()).isEqualTo(1_500_000_000L);
+        assertThat(small.endpoints()).hasSize(1);
+        assertThat(small.primary().provider()).isEqualTo("mock");
+        assertThat(small.primary().upstreamModel()).isEqualTo("mock-small");
+        assertThat(small.primary().promptNanosPerMillion()).isEqualTo(500_000_000L);
+        assertThat(small.primary().completionNanosPerMillion()).isEqualTo(1_500_000_000L);
         assertThat(small.contextLength()).isPositive();
         assertThat(small.supportedParameters()).contains("max_tokens", "stream");
         assertThat(catalog.all()).allSatisfy(m -> {
             assertThat(m.contextLength()).isPositive();
             assertThat(m.maxOutputTokens()).isPositive();
-            assertThat(m.promptNanosPerMillion()).isNotNegative();
-            assertThat(m.completionNanosPerMillion()).isNotNegative();
+            assertThat(m.endpoints()).isNotEmpty().allSatisfy(e -> {
+                assertThat(e.promptNanosPerMillion()).isNotNegative();
+                assertThat(e.completionNanosPerMillion()).isNotNegative();
+            });
         });
         assertThat(catalog.find("nobody/none")).isNull();
     }
@@ -63,10 +66,12 @@ class ModelCatalogTest {
             JsonObject pricing = listed.getJsonObject("pricing");
             assertThat(pricing.getValue("prompt")).isInstanceOf(String.class);
             assertThat(pricing.getValue("completion")).isInstanceOf(String.class);
-            assertThat(pricing.getString("prompt")).isEqualTo(Money.perTokenUsd(model.promptNanosPerMillion()))
-                    .doesNotContain("E");
+            assertThat(pricing.getString("prompt")).isEqualTo(Money.perTokenUsd(model.cheapest()
+                    .promptNanosPerMillion())).doesNotContain("E");
             assertThat(new BigDecimal(pricing.getString("completion")).movePointRight(6))
-                    .isEqualByComparingTo(Money.toUsd(model.completionNanosPerMillion()));
+                    .isEqualByComparingTo(Money.toUsd(model.cheapest().completionNanosPerMillion()));
+            assertThat(listed.getString("object")).isEqualTo("model");
+            assertThat(listed.getString("owned_by")).isEqualTo(model.author());
             assertThat(pricing.getString("request")).isEqualTo("0");
             assertThat(listed.getInteger("context_length")).isEqualTo(model.contextLength());
             assertThat(listed.getJsonObject("top_provider").getInteger("max_completion_tokens"))
@@ -82,15 +87,15 @@ class ModelCatalogTest {
     void aModelCostsItsTokensAtItsPricesRoundedOnce() {
         ModelCatalog catalog = ModelCatalog.fromJson(catalog(model("a/b")), "test");
         // 1000 * 2.00/M + 333 * 10/M USD = 2000 + 3330 nano-dollars * 1000
-        assertThat(catalog.find("a/b").cost(1000, 333)).isEqualTo(5_330_000L);
-        assertThat(catalog.find("a/b").cost(0, 0)).isZero();
+        assertThat(catalog.find("a/b").primary().cost(1000, 333)).isEqualTo(5_330_000L);
+        assertThat(catalog.find("a/b").primary().cost(0, 0)).isZero();
     }
 
     @Test
     void optionalFieldsDefaultToTheModelId() {
         ModelCatalog.Model model = ModelCatalog.fromJson(catalog(model("a/b")), "test").find("a/b");
         assertThat(model.name()).isEqualTo("a/b");
-        assertThat(model.upstreamModel()).isEqualTo("a/b");
+        assertThat(model.primary().upstreamModel()).isEqualTo("a/b");
         assertThat(model.supportedParameters()).isEmpty();
     }
 
@@ -169,5 +174,31 @@ class ModelCatalogTest {
         assertThatThrownBy(() -> catalog.find("a/b").supportedParameters().add("x"))
                 .isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> catalog.all().iterator().remove()).isInstanceOf(RuntimeException.class);
+    }
+
+    @Test
+    void aModelMayListSeveralEndpointsEachWithItsOwnPriceAndLimits() {
+        JsonObject duo = new JsonObject().put("id", "a/duo").put("context_length", 8192).put("endpoints", new JsonArray()
+                .add(new JsonObject().put("provider", "p").put("upstream_model", "m-p").put("max_output_tokens", 100)
+                        .put("pricing", new JsonObject().put("prompt_per_million", "3").put("completion_per_million", "4")))
+                .add(new JsonObject().put("provider", "q").put("max_output_tokens", 300).put("max_in_flight", 7)
+                        .put("supported_parameters", new JsonArray().add("tools"))
+                        .put("pricing", new JsonObject().put("prompt_per_million", "1").put("completion_per_million", "2"))));
+        ModelCatalog.Model model = ModelCatalog.fromJson(catalog(duo), "test").find("a/duo");
+        assertThat(model.endpoints()).extracting(ModelCatalog.Endpoint::provider).containsExactly("p", "q");
+        assertThat(model.maxOutputTokens()).isEqualTo(300);
+        assertThat(model.cheapest().provider()).isEqualTo("q");
+        assertThat(model.endpoints().get(1).upstreamModel()).isEqualTo("a/duo");
+        assertThat(model.endpoints().get(1).maxInFlight()).isEqualTo(7);
+        assertThat(model.supportedParameters()).containsExactly("tools");
+        assertThat(model.author()).isEqualTo("a");
+
+        JsonObject both = duo.copy().put("provider", "p");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelCatalog.fromJson(catalog(both), "m.yaml"))
+                .hasMessageContaining("models[0]").hasMessageContaining("not both");
+        JsonObject twice = duo.copy();
+        twice.getJsonArray("endpoints").getJsonObject(1).put("provider", "p");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelCatalog.fromJson(catalog(twice), "m.yaml"))
+                .hasMessageContaining("endpoints[1]").hasMessageContaining("listed twice");
     }
 }

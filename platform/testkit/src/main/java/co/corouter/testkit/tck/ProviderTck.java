@@ -7,6 +7,7 @@ import co.corouter.plugin.api.ProviderContext;
 import co.corouter.plugin.api.ProviderContext.SecretResolver;
 import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
+import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
 import io.vertx.core.Context;
@@ -57,7 +58,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Streaming tests need a stream that writes at least once; the cancellation and back-pressure tests are
  * only meaningful when the stream spans several writes (a provider that writes everything at once passes
  * them trivially). Tests needing an upstream failure are skipped unless {@link #failingUpstreamModel()}
- * names a model that fails.
+ * names a model that fails; likewise the time-limit tests need {@link #hangingUpstreamModel()} and the rate-limit
+ * tests {@link #rateLimitedUpstreamModel()}.
  */
 @ExtendWith(VertxExtension.class)
 @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
@@ -86,6 +88,32 @@ public abstract class ProviderTck {
      */
     protected String failingUpstreamModel() {
         return null;
+    }
+
+    /**
+     * A model name for which the upstream accepts the request and never answers (e.g. a fake upstream that hangs), or
+     * {@code null} (the default) to skip the first-byte time-limit tests.
+     */
+    protected String hangingUpstreamModel() {
+        return null;
+    }
+
+    /**
+     * A model name for which the upstream answers "rate limited" (HTTP 429) and says how long to wait (a
+     * {@code Retry-After}), or {@code null} (the default) to skip the rate-limit tests.
+     */
+    protected String rateLimitedUpstreamModel() {
+        return null;
+    }
+
+    /** The first-byte limit of the time-limit tests ({@link ChatRequest#firstByteTimeoutMillis()}). */
+    protected Duration firstByteTimeout() {
+        return Duration.ofMillis(300);
+    }
+
+    /** How much later than its limit a call may fail with TIMEOUT (timers, a loaded machine). */
+    protected Duration timeoutSlack() {
+        return Duration.ofMillis(1_500);
     }
 
     /** The completion-token cap of ordinary requests. */
@@ -250,6 +278,7 @@ public abstract class ProviderTck {
                         // it wrote before the cancel came, so the host must learn what to bill for
                         ProviderException failure = assertInstanceOf(ProviderException.class, outcome.cause(),
                                 "streams fail with ProviderException");
+                        assertEquals(Kind.CANCELLED, failure.kind(), "a cancelled call fails as CANCELLED");
                         assertNotNull(failure.usage(), "a stream cancelled after output must fail with the usage "
                                 + "of what it delivered (ProviderException.withUsage)");
                         assertUsageConsistent(failure.usage(), cap);
@@ -268,6 +297,90 @@ public abstract class ProviderTck {
                 .compose(settled -> vertx.timer(quietPeriod().toMillis()))
                 .onComplete(testContext.succeeding(quiet -> testContext.verify(() -> {
                     assertEquals(0, sink.writes(), "the provider wrote for a request cancelled before it began");
+                    assertFailedAsCancelledIfFailed(outcome);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aWholeCompletionWhoseRequestIsAlreadyCancelledCompletesPromptlyOrFailsAsCancelled(
+            Vertx vertx, VertxTestContext testContext) {
+        Future<ChatCompletion> outcome =
+                complete(vertx, request(upstreamModel(), false, maxTokens(), Future.succeededFuture()));
+        settlesWithin(vertx, outcome, cancellationBound(), "a completion for a cancelled request did not complete")
+                .onComplete(testContext.succeeding(settled -> testContext.verify(() -> {
+                    assertFailedAsCancelledIfFailed(outcome);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void everyStreamEventCarriesTheRequestsGenerationIdAndResponseModel(Vertx vertx, VertxTestContext testContext) {
+        ChatRequest request = request(upstreamModel(), true, maxTokens(), Promise.<Void>promise().future())
+                .responseModel("public/model");
+        RecordingChunkSink sink = new RecordingChunkSink();
+        stream(vertx, request, sink).onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+            for (JsonObject chunk : assertWellFormedStream(sink)) {
+                String shown = RecordingChunkSink.abbreviate(chunk.encode());
+                assertEquals(request.generationId(), chunk.getString("id"),
+                        "a chunk's id must be ChatRequest.generationId(): " + shown);
+                assertEquals("public/model", chunk.getString("model"),
+                        "a chunk's model must be ChatRequest.responseModel(): " + shown);
+            }
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void aStreamWhoseUpstreamDoesNotAnswerFailsWithTimeoutAtTheFirstByteLimit(Vertx vertx,
+                                                                             VertxTestContext testContext) {
+        String hanging = hangingUpstreamModel();
+        Assumptions.assumeTrue(hanging != null, "hangingUpstreamModel() names no hanging model");
+        RecordingChunkSink sink = new RecordingChunkSink();
+        long started = System.nanoTime();
+        stream(vertx, firstByteLimited(hanging, true), sink)
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertTimedOutAtTheFirstByteLimit(failure, started);
+                    assertFalse(sink.started(), "nothing may be written when the upstream never answered");
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aWholeCompletionWhoseUpstreamDoesNotAnswerFailsWithTimeoutAtTheFirstByteLimit(
+            Vertx vertx, VertxTestContext testContext) {
+        String hanging = hangingUpstreamModel();
+        Assumptions.assumeTrue(hanging != null, "hangingUpstreamModel() names no hanging model");
+        long started = System.nanoTime();
+        complete(vertx, firstByteLimited(hanging, false))
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertTimedOutAtTheFirstByteLimit(failure, started);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aRateLimitedStreamFailsAsRateLimitedWithTheWaitTheUpstreamAsked(Vertx vertx,
+                                                                        VertxTestContext testContext) {
+        String limited = rateLimitedUpstreamModel();
+        Assumptions.assumeTrue(limited != null, "rateLimitedUpstreamModel() names no rate-limited model");
+        RecordingChunkSink sink = new RecordingChunkSink();
+        stream(vertx, request(limited, true, maxTokens(), Promise.<Void>promise().future()), sink)
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertRateLimited(failure);
+                    assertFalse(sink.started(), "a rate-limited stream must leave the sink unstarted");
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aRateLimitedWholeCompletionFailsAsRateLimitedWithTheWaitTheUpstreamAsked(
+            Vertx vertx, VertxTestContext testContext) {
+        String limited = rateLimitedUpstreamModel();
+        Assumptions.assumeTrue(limited != null, "rateLimitedUpstreamModel() names no rate-limited model");
+        complete(vertx, request(limited, false, maxTokens(), Promise.<Void>promise().future()))
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertRateLimited(failure);
                     testContext.completeNow();
                 })));
     }
@@ -362,6 +475,43 @@ public abstract class ProviderTck {
             assertFalse(choices.isEmpty(), "a chunk without choices: " + shown);
         }
         return chunks;
+    }
+
+    /** A request with the {@link #firstByteTimeout()} and the usual generous whole-request budget. */
+    private ChatRequest firstByteLimited(String model, boolean stream) {
+        return request(model, stream, maxTokens(), Promise.<Void>promise().future())
+                .timeouts(firstByteTimeout().toMillis(), 0);
+    }
+
+    private void assertTimedOutAtTheFirstByteLimit(Throwable failure, long startedNanos) {
+        long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+        long limit = firstByteTimeout().toMillis();
+        ProviderException error = assertInstanceOf(ProviderException.class, failure,
+                "calls fail with ProviderException");
+        assertEquals(Kind.TIMEOUT, error.kind(), "past ChatRequest.firstByteTimeoutMillis() the kind is TIMEOUT: "
+                + error.getMessage());
+        assertTrue(elapsedMillis >= limit - 20, "timed out after " + elapsedMillis + " ms, before the " + limit
+                + " ms first-byte limit");
+        assertTrue(elapsedMillis <= limit + timeoutSlack().toMillis(), "timed out after " + elapsedMillis
+                + " ms: the first-byte limit is " + limit + " ms (the whole-request budget is far longer)");
+    }
+
+    private static void assertRateLimited(Throwable failure) {
+        ProviderException error = assertInstanceOf(ProviderException.class, failure,
+                "calls fail with ProviderException");
+        assertEquals(Kind.RATE_LIMITED, error.kind(), "an upstream 429 is RATE_LIMITED: " + error.getMessage());
+        assertTrue(error.retryAfterMillis() >= 0, "the upstream said how long to wait, so retryAfterMillis() must "
+                + "carry it (ProviderException.rateLimited), got " + error.retryAfterMillis());
+    }
+
+    /** A call that was cancelled may complete, but if it fails, it fails as CANCELLED. */
+    private static void assertFailedAsCancelledIfFailed(Future<?> outcome) {
+        if (outcome.failed()) {
+            ProviderException failure = assertInstanceOf(ProviderException.class, outcome.cause(),
+                    "calls fail with ProviderException");
+            assertEquals(Kind.CANCELLED, failure.kind(), "a cancelled call fails as CANCELLED: "
+                    + failure.getMessage());
+        }
     }
 
     /** Usage is present, its parts are subsets of its totals, and completion tokens respect the cap. */

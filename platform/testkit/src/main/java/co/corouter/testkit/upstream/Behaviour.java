@@ -1,5 +1,6 @@
 package co.corouter.testkit.upstream;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,6 +12,8 @@ import java.util.Map;
  * upstream.behave(Behaviour.normal().chunks(8).intervalMs(5).completionTokens(12));
  * upstream.enqueue(Behaviour.error(503), Behaviour.normal());    // first call fails, the retry succeeds
  * upstream.behave(Behaviour.normal().resetAfter(3));              // stream: 3 events, then the TCP connection closes
+ * upstream.behave(Behaviour.error(429).header("Retry-After", "2")); // rate limited: wait 2 s
+ * upstream.behave(Behaviour.error(529));                           // Anthropic-style overloaded
  * </pre>
  *
  * <p>Faults mid-stream ({@link #resetAfter}, {@link #stallAfter}, {@link #malformedChunkAfter},
@@ -85,7 +88,12 @@ public final class Behaviour {
         return new Behaviour();
     }
 
-    /** Answers {@code status} with an OpenAI-style {@code {"error":{message,type,param,code}}} body. */
+    /**
+     * Answers {@code status} with an OpenAI-style {@code {"error":{message,type,param,code}}} body. A 429 comes with
+     * OpenAI's headers {@code Retry-After: 1}, {@code x-ratelimit-remaining-requests: 0} and
+     * {@code x-ratelimit-reset-requests: 1s}; change them with {@link #header} and {@link #withoutHeader}. A 529 is
+     * Anthropic's {@code overloaded_error}.
+     */
     public static Behaviour error(int status) {
         if (status < 400 || status > 599) {
             throw new IllegalArgumentException("error status must be 4xx or 5xx: " + status);
@@ -93,6 +101,10 @@ public final class Behaviour {
         Behaviour b = new Behaviour();
         b.mode = Mode.ERROR;
         b.status = status;
+        if (status == 429) {
+            return b.header("Retry-After", "1").header("x-ratelimit-remaining-requests", "0")
+                    .header("x-ratelimit-reset-requests", "1s");
+        }
         return b;
     }
 
@@ -259,12 +271,24 @@ public final class Behaviour {
         return b;
     }
 
-    /** An extra response header. */
+    /** A response header, replacing one of the same name (in any case), e.g. {@code header("Retry-After", "2")}. */
     public Behaviour header(String name, String value) {
+        if (value == null) {
+            throw new IllegalArgumentException("header value must not be null; use withoutHeader(\"" + name + "\")");
+        }
+        Behaviour b = withoutHeader(name);
+        Map<String, String> h = new LinkedHashMap<>(b.headers);
+        h.put(name, value);
+        b.headers = Collections.unmodifiableMap(h);
+        return b;
+    }
+
+    /** No response header {@code name} (in any case), e.g. a 429 without {@code Retry-After}. */
+    public Behaviour withoutHeader(String name) {
         Behaviour b = copy();
         Map<String, String> h = new LinkedHashMap<>(headers);
-        h.put(name, value);
-        b.headers = Map.copyOf(h);
+        h.keySet().removeIf(existing -> existing.equalsIgnoreCase(name));
+        b.headers = Collections.unmodifiableMap(h);
         return b;
     }
 

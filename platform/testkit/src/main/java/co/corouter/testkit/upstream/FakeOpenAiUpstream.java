@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().requireApiKey("sk-test");
  * upstream.start(vertx).onSuccess(u -&gt; ...u.baseUrl()...);          // http://127.0.0.1:PORT/v1
  * upstream.behave(Behaviour.normal().chunks(8).completionTokens(12));  // default for every request
- * upstream.enqueue(Behaviour.error(429));                              // only the next request
+ * upstream.enqueue(Behaviour.error(429));                              // only the next request (Retry-After: 1)
  * assertThat(upstream.requestCount()).isEqualTo(2);
  * assertThat(upstream.lastRequest().contentEventsWritten()).isEqualTo(8);   // what it produced, per request
  * </pre>
@@ -450,9 +450,6 @@ public final class FakeOpenAiUpstream {
 
     private static void sendError(HttpServerResponse response, ResponseTrace trace, int status, String type,
                                   String code, String message) {
-        if (status == 429) {
-            response.putHeader("Retry-After", "1").putHeader("x-ratelimit-remaining-requests", "0");
-        }
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
         end(response, trace, new JsonObject().put("error", errorObject(status, type, code, message)).toBuffer());
     }
@@ -473,6 +470,7 @@ public final class FakeOpenAiUpstream {
         return switch (b.status) {
             case 429 -> "requests";
             case 403 -> "permission_error";
+            case 529 -> "overloaded_error";
             default -> b.status >= 500 || b.status == 200 ? "server_error" : "invalid_request_error";
         };
     }
@@ -498,6 +496,8 @@ public final class FakeOpenAiUpstream {
             case 401 -> "Incorrect API key provided.";
             case 404 -> "The model does not exist or you do not have access to it.";
             case 429 -> "Rate limit reached for requests. Please try again in 1s.";
+            case 503 -> "The engine is currently overloaded, please try again later.";
+            case 529 -> "Overloaded";
             default -> "The server had an error while processing your request. Sorry about that!";
         };
     }

@@ -98,6 +98,41 @@ class FakeOpenAiUpstreamTest {
     }
 
     @Test
+    void a429CarriesOpenAisRateLimitHeadersWhichATestCanChangeOrDrop(FakeOpenAiUpstream upstream,
+                                                                    VertxTestContext testContext) {
+        upstream.enqueue(Behaviour.error(429), Behaviour.error(429).header("retry-after", "2"),
+                Behaviour.error(429).withoutHeader("Retry-After"));
+
+        head(upstream).compose(first -> head(upstream).compose(second -> head(upstream)
+                        .map(third -> List.of(first, second, third))))
+                .onComplete(testContext.succeeding(responses -> testContext.verify(() -> {
+                    assertThat(responses).extracting(HttpClientResponse::statusCode).containsOnly(429);
+                    assertThat(responses.get(0).headers().getAll("Retry-After")).containsExactly("1");
+                    assertThat(responses.get(0).getHeader("x-ratelimit-reset-requests")).isEqualTo("1s");
+                    assertThat(responses.get(1).headers().getAll("Retry-After")).as("replaced, in any case")
+                            .containsExactly("2");
+                    assertThat(responses.get(2).getHeader("Retry-After")).isNull();
+                    assertThat(responses.get(2).getHeader("x-ratelimit-remaining-requests")).isEqualTo("0");
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void answersOverloadedStatusesLikeTheUpstreamsThatSendThem(FakeOpenAiUpstream upstream,
+                                                              VertxTestContext testContext) {
+        upstream.enqueue(Behaviour.error(529), Behaviour.error(503));
+
+        send(upstream, request(false))
+                .compose(first -> first.body().map(body -> first.statusCode() + " "
+                        + new JsonObject(body).getJsonObject("error").getString("type")))
+                .compose(first -> status(upstream).map(second -> List.of(first, second + " ")))
+                .onComplete(testContext.succeeding(answers -> testContext.verify(() -> {
+                    assertThat(answers).containsExactly("529 overloaded_error", "503 ");
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
     void rejectsAWrongApiKeyWith401(FakeOpenAiUpstream upstream, VertxTestContext testContext) {
         upstream.requireApiKey("sk-other");
 
@@ -246,6 +281,11 @@ class FakeOpenAiUpstreamTest {
 
     private Future<Buffer> post(FakeOpenAiUpstream upstream, JsonObject body) {
         return send(upstream, body).compose(HttpClientResponse::body);
+    }
+
+    /** A whole-completion request's response, its body read. */
+    private Future<HttpClientResponse> head(FakeOpenAiUpstream upstream) {
+        return send(upstream, request(false)).compose(response -> response.body().map(response));
     }
 
     private Future<Integer> status(FakeOpenAiUpstream upstream) {

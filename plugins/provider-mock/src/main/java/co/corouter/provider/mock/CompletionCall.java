@@ -23,13 +23,14 @@ final class CompletionCall extends SimulatedCall<ChatCompletion> {
     }
 
     Future<ChatCompletion> start(long latencyMs) {
-        return start(latencyMs, latencyMs);
+        long answerAfter = behaviour == MockBehaviour.HANG ? NEVER : latencyMs;
+        return start(answerAfter, answerAfter, 0);
     }
 
     @Override
     protected void step() {
         if (behaviour != MockBehaviour.ANSWER) {
-            fail(upstreamError());
+            fail(behaviour.failure());
             return;
         }
         MockAnswer answer = generator.answer(request, 1);
@@ -47,7 +48,7 @@ final class CompletionCall extends SimulatedCall<ChatCompletion> {
                 .put("id", request.generationId())
                 .put("object", "chat.completion")
                 .put("created", System.currentTimeMillis() / 1000)
-                .put("model", request.upstreamModel())
+                .put("model", request.responseModel())
                 .put("choices", new JsonArray().add(choice))
                 .put("usage", new JsonObject()
                         .put("prompt_tokens", usage.promptTokens())

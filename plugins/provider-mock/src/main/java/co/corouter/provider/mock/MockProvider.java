@@ -22,11 +22,13 @@ import org.pf4j.Extension;
  *       # prompt_tokens: 100   # fixed; by default ceil(UTF-8 bytes of the messages / 4) + 4 per message
  * </pre>
  *
- * <p>The same model and messages always get the same answer. Upstream model names ending in {@code -error}
- * fail with {@code UPSTREAM_ERROR} before any output; names ending in {@code -error-midstream} fail a stream
- * after half its deltas. A call that outlasts the request's budget fails with {@code TIMEOUT}; a cancelled
- * call stops its timers and fails with {@code UNAVAILABLE}. The config schema is
- * {@code META-INF/corouter/config.schema.json}.
+ * <p>The same model and messages always get the same answer. Stream events carry the request's generation id and
+ * response model. Upstream model names ask for failures ({@link MockBehaviour}): {@code -error} fails with
+ * {@code UPSTREAM_ERROR} before any output, {@code -error-midstream} fails a stream after half its deltas,
+ * {@code -rate-limited} fails with {@code RATE_LIMITED} (retry after 1000 ms), {@code -overloaded} with
+ * {@code OVERLOADED}, and {@code -hang} never answers. A call whose configured pacing breaks the request's
+ * budget, first-byte or idle limit fails with {@code TIMEOUT} at that limit; a cancelled call stops its timers
+ * and fails with {@code CANCELLED}. The config schema is {@code META-INF/corouter/config.schema.json}.
  */
 @Extension
 public final class MockProvider implements ModelProvider {

@@ -1,22 +1,25 @@
 package co.corouter.provider.mock;
 
 import co.corouter.plugin.api.ChatRequest;
+import co.corouter.plugin.api.ChunkEncoder;
 import co.corouter.plugin.api.ChunkSink;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * One simulated stream. Write {@code i} carries content delta {@code i}; the first also carries the role
- * chunk and the last the finish chunk. With no interval, the whole stream goes out in one write.
+ * chunk and the last the finish chunk. With no interval, the whole stream goes out in one write. Events are
+ * plugin-api's {@link ChunkEncoder}'s: the request's generation id and response model on every one.
  */
 final class StreamCall extends SimulatedCall<StreamOutcome> {
 
     private final ChunkSink sink;
     private final MockBehaviour behaviour;
     private final MockAnswer answer;
-    private final ChunkEvents events;
+    private final ChunkEncoder chunks;
     private final long intervalMs;
     private final int deltasPerWrite;
     /** Exclusive end of the deltas this stream writes: all of them, or half when failing midstream. */
@@ -28,8 +31,7 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
         this.sink = sink;
         this.behaviour = MockBehaviour.of(request.upstreamModel());
         this.answer = generator.answer(request, options.chunkCount());
-        this.events = new ChunkEvents(request.generationId(), request.upstreamModel(),
-                System.currentTimeMillis() / 1000);
+        this.chunks = ChunkEncoder.of(request);
         this.intervalMs = options.chunkIntervalMs();
         int deltas = answer.deltas().length;
         this.deltasPerWrite = intervalMs == 0 ? deltas : 1;
@@ -37,8 +39,11 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
     }
 
     Future<StreamOutcome> start(long latencyMs) {
+        if (behaviour == MockBehaviour.HANG) {
+            return start(NEVER, NEVER, 0);
+        }
         int writes = (end + deltasPerWrite - 1) / deltasPerWrite;
-        return start(latencyMs, latencyMs + (writes - 1) * intervalMs);
+        return start(latencyMs, latencyMs + (writes - 1) * intervalMs, writes > 1 ? intervalMs : 0);
     }
 
     @Override
@@ -53,8 +58,8 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
 
     @Override
     protected void step() {
-        if (behaviour == MockBehaviour.FAIL_BEFORE_OUTPUT) {
-            fail(upstreamError());
+        if (behaviour.failsBeforeOutput()) {
+            fail(behaviour.failure());
             return;
         }
         if (sink.writeQueueFull()) {
@@ -69,7 +74,7 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
         int to = Math.min(end, from + deltasPerWrite);
         next = to;
         boolean last = behaviour == MockBehaviour.ANSWER && to == answer.deltas().length;
-        sink.write(events.render(answer.deltas(), from, to, last ? answer.finishReason() : null));
+        sink.write(render(from, to, last ? answer.finishReason() : null));
         if (done()) {
             return; // cancelled while writing
         }
@@ -77,9 +82,28 @@ final class StreamCall extends SimulatedCall<StreamOutcome> {
             succeed(new StreamOutcome(Usage.of(answer.promptTokens(), answer.completionTokens()),
                     answer.finishReason()));
         } else if (to == end) {
-            fail(upstreamError());
+            fail(behaviour.failure());
         } else {
             after(intervalMs, this::step);
         }
+    }
+
+    /**
+     * The events carrying deltas {@code [from, to)}: preceded by the role chunk when {@code from} is 0 and followed
+     * by the finish chunk when {@code finishReason} is not null.
+     */
+    private Buffer render(int from, int to, String finishReason) {
+        Buffer events = Buffer.buffer((to - from + 2) * 192);
+        if (from == 0) {
+            events.appendBuffer(chunks.role());
+        }
+        String[] deltas = answer.deltas();
+        for (int i = from; i < to; i++) {
+            events.appendBuffer(chunks.content(deltas[i]));
+        }
+        if (finishReason != null) {
+            events.appendBuffer(chunks.finish(finishReason));
+        }
+        return events;
     }
 }

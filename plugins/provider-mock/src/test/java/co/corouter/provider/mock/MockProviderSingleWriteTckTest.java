@@ -22,4 +22,14 @@ class MockProviderSingleWriteTckTest extends ProviderTck {
     protected String failingUpstreamModel() {
         return "mock-large-error";
     }
+
+    @Override
+    protected String hangingUpstreamModel() {
+        return "mock-large-hang";
+    }
+
+    @Override
+    protected String rateLimitedUpstreamModel() {
+        return "mock-large-rate-limited";
+    }
 }

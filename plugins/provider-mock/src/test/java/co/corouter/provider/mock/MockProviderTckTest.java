@@ -26,4 +26,14 @@ class MockProviderTckTest extends ProviderTck {
     protected String failingUpstreamModel() {
         return "mock-error";
     }
+
+    @Override
+    protected String hangingUpstreamModel() {
+        return "mock-hang";
+    }
+
+    @Override
+    protected String rateLimitedUpstreamModel() {
+        return "mock-rate-limited";
+    }
 }

@@ -2,16 +2,20 @@ package co.corouter.provider.mock;
 
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChatRequest;
+import co.corouter.plugin.api.ChunkEncoder;
 import co.corouter.plugin.api.ProviderContext;
 import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
+import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
+import co.corouter.plugin.api.Usage;
 import co.corouter.testkit.tck.RecordingChunkSink;
 import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -171,6 +175,27 @@ class MockProviderTest {
     }
 
     @Test
+    void aStreamIsPluginApiChunkEventsWithTheGenerationIdAndTheResponseModel(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject().put("chunk_count", 3).put("completion_tokens", 6));
+        RecordingChunkSink sink = new RecordingChunkSink();
+        stream(mock, request("mock-small", "Hi", 100).responseModel("public/mock"), sink)
+                .onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+                    List<JsonObject> chunks = sink.chunks();
+                    assertThat(chunks).hasSize(1 + 3 + 1).allSatisfy(chunk -> {
+                        assertThat(chunk.getString("id")).isEqualTo("gen-1");
+                        assertThat(chunk.getString("model")).isEqualTo("public/mock");
+                    });
+                    // byte for byte what the encoder writes, role, deltas and finish, in one write
+                    ChunkEncoder encoder = ChunkEncoder.of("gen-1", "public/mock", chunks.get(0).getLong("created"));
+                    Buffer expected = encoder.role();
+                    contentDeltas(sink).forEach(delta -> expected.appendBuffer(encoder.content(delta)));
+                    expected.appendBuffer(encoder.finish("stop"));
+                    assertThat(sink.text()).isEqualTo(expected.toString());
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
     void withoutAnIntervalTheWholeStreamGoesOutInOneWrite(VertxTestContext testContext) {
         ProviderEndpoint mock = endpoint(new JsonObject().put("chunk_count", 8));
         RecordingChunkSink sink = new RecordingChunkSink();
@@ -249,7 +274,7 @@ class MockProviderTest {
     }
 
     @Test
-    void cancellingAStreamStopsItsTimersAndFailsItAsUnavailable(VertxTestContext testContext) {
+    void cancellingAStreamStopsItsTimersAndFailsItAsCancelled(VertxTestContext testContext) {
         ProviderEndpoint mock = endpoint(new JsonObject().put("chunk_count", 8).put("chunk_interval_ms", 20));
         Promise<Void> cancel = Promise.promise();
         RecordingChunkSink sink = new RecordingChunkSink();
@@ -258,13 +283,17 @@ class MockProviderTest {
                 context.runOnContext(v -> cancel.complete());
             }
         });
+        // the quiet period shows that no timer of the stream fires after its cancellation
         stream(mock, request("mock-small", "Hi", 100, cancel.future()), sink)
-                .onComplete(testContext.failing(failure -> vertx.timer(100).onComplete(quiet -> testContext.verify(() -> {
-                    assertThat(failure).isInstanceOf(ProviderException.class);
-                    assertThat(((ProviderException) failure).kind()).isEqualTo(ProviderException.Kind.UNAVAILABLE);
-                    assertThat(sink.writes()).isEqualTo(2);
-                    testContext.completeNow();
-                }))));
+                .onComplete(testContext.failing(failure -> vertx.timer(100)
+                        .onComplete(quiet -> testContext.verify(() -> {
+                            assertThat(failure).isInstanceOf(ProviderException.class);
+                            assertThat(((ProviderException) failure).kind()).isEqualTo(Kind.CANCELLED);
+                            assertThat(((ProviderException) failure).usage()).as("what the two writes delivered")
+                                    .isNotNull();
+                            assertThat(sink.writes()).isEqualTo(2);
+                            testContext.completeNow();
+                        }))));
     }
 
     @Test
@@ -310,6 +339,112 @@ class MockProviderTest {
                     assertThat(contentDeltas(sink)).hasSize(4);
                     assertThat(sink.chunks()).noneSatisfy(chunk -> assertThat(
                             chunk.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isNotNull());
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aModelNamedRateLimitedFailsAsRateLimitedAskingForOneSecondBeforeAnyOutput(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject().put("latency_ms", 5));
+        RecordingChunkSink sink = new RecordingChunkSink();
+        Future<StreamOutcome> streamed = stream(mock, request("mock-rate-limited", "Hi", 100), sink);
+        Future<ChatCompletion> whole = complete(mock, request("mock-rate-limited", "Hi", 100));
+        Future.join(streamed, whole).onComplete(all -> testContext.verify(() -> {
+            for (Future<?> call : List.of(streamed, whole)) {
+                ProviderException failure = (ProviderException) call.cause();
+                assertThat(failure.kind()).isEqualTo(Kind.RATE_LIMITED);
+                assertThat(failure.upstreamStatus()).isEqualTo(429);
+                assertThat(failure.retryAfterMillis()).isEqualTo(1_000);
+                assertThat(failure.usage()).isNull();
+            }
+            assertThat(sink.started()).isFalse();
+            testContext.completeNow();
+        }));
+    }
+
+    @Test
+    void aModelNamedOverloadedFailsAsOverloadedBeforeAnyOutput(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject());
+        RecordingChunkSink sink = new RecordingChunkSink();
+        Future<StreamOutcome> streamed = stream(mock, request("mock-overloaded", "Hi", 100), sink);
+        Future<ChatCompletion> whole = complete(mock, request("mock-overloaded", "Hi", 100));
+        Future.join(streamed, whole).onComplete(all -> testContext.verify(() -> {
+            for (Future<?> call : List.of(streamed, whole)) {
+                assertThat(((ProviderException) call.cause()).kind()).isEqualTo(Kind.OVERLOADED);
+                assertThat(((ProviderException) call.cause()).retryAfterMillis()).isEqualTo(-1);
+            }
+            assertThat(sink.started()).isFalse();
+            testContext.completeNow();
+        }));
+    }
+
+    @Test
+    void aModelNamedHangNeverAnswersSoTheFirstByteLimitEndsIt(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject());
+        RecordingChunkSink sink = new RecordingChunkSink();
+        long startedAt = System.nanoTime();
+        stream(mock, request("mock-hang", "Hi", 100).timeouts(150, 0), sink)
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertThat(((ProviderException) failure).kind()).isEqualTo(Kind.TIMEOUT);
+                    assertThat(failure.getMessage()).contains("150 ms");
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt)).isBetween(150L, 5_000L);
+                    assertThat(sink.started()).isFalse();
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aHangingCallEndsWhenTheHostCancelsIt(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject());
+        Promise<Void> cancel = Promise.promise();
+        complete(mock, request("mock-hang", "Hi", 100, cancel.future()))
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertThat(((ProviderException) failure).kind()).isEqualTo(Kind.CANCELLED);
+                    testContext.completeNow();
+                })));
+        vertx.setTimer(50, id -> cancel.complete());
+    }
+
+    @Test
+    void aLatencyBeyondTheFirstByteLimitFailsWithTimeoutAtTheLimit(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject().put("latency_ms", 10_000));
+        long startedAt = System.nanoTime();
+        complete(mock, request("mock-small", "Hi", 100).timeouts(100, 0))
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    assertThat(((ProviderException) failure).kind()).isEqualTo(Kind.TIMEOUT);
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt)).isBetween(100L, 5_000L);
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aChunkIntervalBeyondTheIdleLimitFailsMidStreamWithWhatWasDelivered(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject().put("chunk_count", 4).put("chunk_interval_ms", 2_000)
+                .put("completion_tokens", 8));
+        RecordingChunkSink sink = new RecordingChunkSink();
+        long startedAt = System.nanoTime();
+        stream(mock, request("mock-small", "Hi", 100).timeouts(0, 100), sink)
+                .onComplete(testContext.failing(failure -> testContext.verify(() -> {
+                    ProviderException error = (ProviderException) failure;
+                    assertThat(error.kind()).isEqualTo(Kind.TIMEOUT);
+                    assertThat(error.getMessage()).contains("100 ms");
+                    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt)).isBetween(100L, 1_900L);
+                    assertThat(sink.writes()).isEqualTo(1);
+                    assertThat(error.usage()).as("one of four deltas: 2 of 8 tokens, estimated")
+                            .isEqualTo(new Usage(error.usage().promptTokens(), 2, 0, 0, true));
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
+    void aPacedStreamWithinItsLimitsIsNotCutByThem(VertxTestContext testContext) {
+        ProviderEndpoint mock = endpoint(new JsonObject().put("latency_ms", 20).put("chunk_count", 5)
+                .put("chunk_interval_ms", 40));
+        RecordingChunkSink sink = new RecordingChunkSink();
+        stream(mock, request("mock-small", "Hi", 100).timeouts(100, 100), sink)
+                .onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+                    assertThat(sink.writes()).as("about 180 ms in all, longer than either limit").isEqualTo(5);
+                    assertThat(outcome.finishReason()).isEqualTo("stop");
                     testContext.completeNow();
                 })));
     }

@@ -37,6 +37,10 @@ import java.util.function.Supplier;
  * <p>Usage is the upstream's own. When it sent none (a stream cut off, cancelled or ended before its usage chunk, an
  * upstream that omits usage), the output received is counted with the host's {@link TokenCounter} and reported as
  * {@link Usage#estimatedCompletion}: the host counts the prompt.
+ *
+ * <p>Stream events reach the client with the request's generation id and response model ({@link SseRelay}); a whole
+ * completion is handed on as the upstream's bytes and the host stamps both. Time limits are {@link UpstreamCall}'s,
+ * failure kinds {@link UpstreamErrors}'.
  */
 final class OpenAiEndpoint implements ProviderEndpoint {
 
@@ -71,14 +75,21 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     @Override
     public Future<ChatCompletion> complete(ChatRequest chat) {
         Buffer payload = UpstreamBody.of(chat, false);
-        UpstreamCall<ChatCompletion> call = new UpstreamCall<>(vertx, chat);
+        UpstreamCall<ChatCompletion> call = new UpstreamCall<>(vertx, chat, false);
         client.request(requestOptions("application/json"))
                 .compose(call::adopt)
                 .compose(request -> request.send(payload))
-                .compose(response -> response.body().map(body -> {
-                    call.exchangeEnded();
-                    return completion(response.statusCode(), body, tokens);
-                }))
+                .compose(response -> {
+                    call.answerStarted();
+                    return response.body().map(body -> {
+                        call.exchangeEnded();
+                        int status = response.statusCode();
+                        if (status / 100 != 2) {
+                            throw UpstreamErrors.ofStatus(status, response.headers(), body);
+                        }
+                        return completion(status, body, tokens);
+                    });
+                })
                 .onSuccess(call::succeed)
                 .onFailure(call::fail);
         return call.future();
@@ -87,11 +98,11 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     @Override
     public Future<StreamOutcome> stream(ChatRequest chat, ChunkSink sink) {
         Buffer payload = UpstreamBody.of(chat, true);
-        UpstreamCall<StreamOutcome> call = new UpstreamCall<>(vertx, chat);
+        UpstreamCall<StreamOutcome> call = new UpstreamCall<>(vertx, chat, true);
         client.request(requestOptions(EVENT_STREAM))
                 .compose(call::adopt)
                 .compose(request -> request.send(payload))
-                .onSuccess(response -> relay(response, sink, call))
+                .onSuccess(response -> relay(response, chat, sink, call))
                 .onFailure(call::fail);
         return call.future();
     }
@@ -115,14 +126,11 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     }
 
     /**
-     * Checks a whole completion in one streaming pass (it must be one JSON object with a {@code choices} array) and
-     * reads its usage and first finish reason; the body itself is handed on as bytes, never parsed into objects.
-     * Without a usage, the choices' output is counted with {@code tokens}.
+     * Checks a whole 2xx completion in one streaming pass (it must be one JSON object with a {@code choices} array)
+     * and reads its usage and first finish reason; the body itself is handed on as bytes, never parsed into objects
+     * (the host stamps its id and model). Without a usage, the choices' output is counted with {@code tokens}.
      */
     static ChatCompletion completion(int status, Buffer body, TokenCounter tokens) {
-        if (status / 100 != 2) {
-            throw UpstreamErrors.ofStatus(status, body);
-        }
         byte[] bytes = body.getBytes();
         boolean choices = false;
         String finishReason = null;
@@ -196,13 +204,14 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     }
 
     /**
-     * Relays the upstream's events to the sink, one {@link ChunkSink#write} per upstream read, pausing the
-     * upstream while the client is slow.
+     * Relays the upstream's events to the sink, one {@link ChunkSink#write} per upstream read, stamped with the
+     * request's generation id and response model, pausing the upstream while the client is slow.
      */
-    private void relay(HttpClientResponse response, ChunkSink sink, UpstreamCall<StreamOutcome> call) {
+    private void relay(HttpClientResponse response, ChatRequest chat, ChunkSink sink,
+                       UpstreamCall<StreamOutcome> call) {
         int status = response.statusCode();
         if (status / 100 != 2) {
-            failAfterBody(response, call, body -> UpstreamErrors.ofStatus(status, body));
+            failAfterBody(response, call, body -> UpstreamErrors.ofStatus(status, response.headers(), body));
             return;
         }
         String contentType = response.getHeader(HttpHeaders.CONTENT_TYPE);
@@ -211,12 +220,13 @@ final class OpenAiEndpoint implements ProviderEndpoint {
                     "upstream answered a stream request with " + contentType.split(";")[0].strip()));
             return;
         }
-        SseRelay relay = new SseRelay();
+        SseRelay relay = new SseRelay(chat.generationId(), chat.responseModel());
         Supplier<Usage> deliveredSoFar = () -> usageSoFar(relay);
         response.handler(read -> {
             if (call.settled()) {
                 return;
             }
+            call.upstreamRead();
             forward(relay.accept(read), relay, deliveredSoFar, sink, call);
             if (!call.settled() && sink.writeQueueFull()) {
                 response.pause();
@@ -239,6 +249,8 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     private static void forward(Buffer events, SseRelay relay, Supplier<Usage> deliveredSoFar, ChunkSink sink,
                                 UpstreamCall<StreamOutcome> call) {
         if (events.length() > 0) {
+            // the first event ends the first-byte wait; comments alone (an upstream "still processing") do not
+            call.answerStarted();
             // before the write: a client that leaves during it cancels the call, which must then bill these events
             call.deliveredUsage(deliveredSoFar);
             sink.write(events);

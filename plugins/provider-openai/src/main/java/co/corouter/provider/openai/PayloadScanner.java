@@ -10,7 +10,8 @@ import java.util.Arrays;
  * It checks that the payload is shaped like one JSON object (balanced brackets, terminated strings, only
  * JSON tokens between them), notices keys whose values need a real parse ({@code usage},
  * {@code finish_reason} or {@code error} with a non-null value), and records where the {@code content} and
- * {@code arguments} string values are, so the text can be kept, still escaped, for a token count later.
+ * {@code arguments} string values are, so the text can be kept, still escaped, for a token count later. It also
+ * records where the top-level {@code id} and {@code model} string values are, so they can be replaced by splicing.
  *
  * <p>Not a validator: {@code {"a" 1}} passes. It exists to reject truncated or non-JSON lines cheaply;
  * payloads that need parsing are parsed for real.
@@ -19,8 +20,18 @@ final class PayloadScanner {
 
     private static final byte[][] PARSE_KEYS = {bytes("usage"), bytes("finish_reason"), bytes("error")};
     private static final byte[][] TEXT_KEYS = {bytes("content"), bytes("arguments")};
+    private static final byte[] ID = bytes("id");
+    private static final byte[] MODEL = bytes("model");
+    private static final int NO_STAMP = 0;
+    private static final int ID_VALUE = 1;
+    private static final int MODEL_VALUE = 2;
 
     private boolean needsParse;
+    /** {@code [start, end)} of the last payload's top-level {@code id}/{@code model} string value, quotes included. */
+    private int idStart = -1;
+    private int idEnd = -1;
+    private int modelStart = -1;
+    private int modelEnd = -1;
     /** {@code [start, end)} pairs of the last payload's non-empty text values, inside their quotes; reused. */
     private int[] textRanges = new int[8];
     private int textRangeCount;
@@ -40,10 +51,31 @@ final class PayloadScanner {
         }
     }
 
+    /** Where the last payload's top-level {@code id} string value starts (its opening quote), or -1. */
+    int idStart() {
+        return idStart;
+    }
+
+    /** Just past the closing quote of the top-level {@code id} value, or -1. */
+    int idEnd() {
+        return idEnd;
+    }
+
+    /** Where the last payload's top-level {@code model} string value starts (its opening quote), or -1. */
+    int modelStart() {
+        return modelStart;
+    }
+
+    /** Just past the closing quote of the top-level {@code model} value, or -1. */
+    int modelEnd() {
+        return modelEnd;
+    }
+
     /** Scans {@code data[from, to)}; false when it cannot be a JSON object. */
     boolean scan(byte[] data, int from, int to) {
         needsParse = false;
         textRangeCount = 0;
+        idStart = idEnd = modelStart = modelEnd = -1;
         int i = skipWhitespace(data, from, to);
         if (i >= to || data[i] != '{') {
             return false;
@@ -51,6 +83,7 @@ final class PayloadScanner {
         int depth = 0;
         boolean closed = false;
         boolean textValueNext = false;
+        int stampValueNext = NO_STAMP;
         while (i < to) {
             byte c = data[i];
             if (closed) {
@@ -86,13 +119,25 @@ final class PayloadScanner {
                         if (!isNull(data, value, to) && matchesAny(PARSE_KEYS, data, start, end)) {
                             needsParse = true;
                         }
-                        textValueNext = value < to && data[value] == '"' && matchesAny(TEXT_KEYS, data, start, end);
-                        i = colon + 1;
+                        boolean stringValue = value < to && data[value] == '"';
+                        textValueNext = stringValue && matchesAny(TEXT_KEYS, data, start, end);
+                        stampValueNext = !stringValue || depth != 1 ? NO_STAMP
+                                : matches(ID, data, start, end) ? ID_VALUE
+                                : matches(MODEL, data, start, end) ? MODEL_VALUE : NO_STAMP;
+                        i = value;
                     } else {
                         if (textValueNext && end > start) {
                             recordText(start, end);
                         }
+                        if (stampValueNext == ID_VALUE) {
+                            idStart = start - 1;
+                            idEnd = end + 1;
+                        } else if (stampValueNext == MODEL_VALUE) {
+                            modelStart = start - 1;
+                            modelEnd = end + 1;
+                        }
                         textValueNext = false;
+                        stampValueNext = NO_STAMP;
                     }
                     continue;
                 }
@@ -107,6 +152,7 @@ final class PayloadScanner {
                 }
             }
             textValueNext = false;
+            stampValueNext = NO_STAMP;
             i++;
         }
         return closed;
@@ -143,11 +189,15 @@ final class PayloadScanner {
 
     private static boolean matchesAny(byte[][] keys, byte[] data, int start, int end) {
         for (byte[] key : keys) {
-            if (key.length == end - start && Arrays.equals(key, 0, key.length, data, start, end)) {
+            if (matches(key, data, start, end)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean matches(byte[] key, byte[] data, int start, int end) {
+        return key.length == end - start && Arrays.equals(key, 0, key.length, data, start, end);
     }
 
     private static byte[] bytes(String key) {

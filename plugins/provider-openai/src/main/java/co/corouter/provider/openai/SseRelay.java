@@ -3,6 +3,7 @@ package co.corouter.provider.openai;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.Usage;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -15,8 +16,11 @@ import java.util.Arrays;
  * Filters an upstream SSE byte stream into what the client should see, one upstream read at a time.
  * Complete events (ended by a blank line, any of {@code \n}, {@code \r\n}, {@code \r}) pass unchanged, except:
  * comment lines are dropped, {@code data: [DONE]} is dropped and ends the stream, a usage-only chunk (OpenAI sends
- * it last, just before {@code [DONE]}) is dropped, its usage kept, and ends the stream, and a chunk with choices
- * that also carries usage loses its {@code usage} field.
+ * it last, just before {@code [DONE]}) is dropped, its usage kept, and ends the stream, a chunk with choices
+ * that also carries usage loses its {@code usage} field, and the top-level {@code id} and {@code model} string values
+ * of every forwarded chunk are replaced by the request's generation id and response model. That replacement is
+ * spliced into the bytes where the scanner found the values: an ordinary delta is never parsed, and every other byte
+ * of it is forwarded as it came. (A chunk without an {@code id} or {@code model} keeps its shape.)
  * An incomplete event is kept until the next read completes it.
  *
  * <p>It also keeps the text it forwarded (the {@code content} and tool-call {@code arguments} values of forwarded
@@ -31,13 +35,36 @@ final class SseRelay {
     private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
 
     private final PayloadScanner scanner = new PayloadScanner();
+    private final String id;
+    private final String model;
+    /** {@link #id} and {@link #model} as JSON string literals, quotes included. */
+    private final byte[] idLiteral;
+    private final byte[] modelLiteral;
     /** The forwarded text values, still JSON-escaped, without their quotes. */
     private final Buffer forwardedEscaped = Buffer.buffer();
+    /** Up to two splices of the event being rewritten, in ascending order: {@code [start, end)} in its bytes. */
+    private final int[] spliceStart = new int[2];
+    private final int[] spliceEnd = new int[2];
+    private final byte[][] spliceWith = new byte[2][];
+    private int spliceCount;
+    /** What {@link #accept} returns when an event of the read was changed; null while all passed unchanged. */
+    private Buffer out;
     private byte[] tail = NO_BYTES;
     private Usage usage;
     private String finishReason;
     private boolean done;
     private ProviderException failure;
+
+    /**
+     * @param id    the {@code id} every forwarded chunk gets ({@code ChatRequest.generationId()})
+     * @param model the {@code model} every forwarded chunk gets ({@code ChatRequest.responseModel()})
+     */
+    SseRelay(String id, String model) {
+        this.id = id;
+        this.model = model;
+        this.idLiteral = quoted(id);
+        this.modelLiteral = quoted(model);
+    }
 
     /**
      * Takes one upstream read and returns the bytes to forward (possibly empty; the input itself when it
@@ -50,7 +77,7 @@ final class SseRelay {
         }
         boolean startsAtBoundary = tail.length == 0;
         byte[] data = startsAtBoundary ? read.getBytes() : concat(tail, read.getBytes());
-        Buffer out = null;
+        out = null;
         int eventStart = 0;
         int lineStart = 0;
         while (!done && failure == null) {
@@ -68,24 +95,18 @@ final class SseRelay {
                 next = lineEnd + 1;
             }
             if (lineEnd == lineStart) {
-                byte[] replacement = handleEvent(data, eventStart, lineStart);
-                if (replacement != null || out != null) {
-                    if (out == null) {
-                        out = Buffer.buffer(data.length).appendBytes(data, 0, eventStart);
-                    }
-                    if (replacement == null) {
-                        out.appendBytes(data, eventStart, next - eventStart);
-                    } else {
-                        out.appendBytes(replacement);
-                    }
+                if (handleEvent(data, eventStart, lineStart, next) && out != null) {
+                    out.appendBytes(data, eventStart, next - eventStart);
                 }
                 eventStart = next;
             }
             lineStart = next;
         }
         tail = done || failure != null ? NO_BYTES : Arrays.copyOfRange(data, eventStart, data.length);
-        if (out != null) {
-            return out;
+        Buffer changed = out;
+        out = null;
+        if (changed != null) {
+            return changed;
         }
         // every event so far passed unchanged: forward data[0, eventStart) without copying where possible
         if (startsAtBoundary && eventStart == data.length) {
@@ -147,10 +168,11 @@ final class SseRelay {
     }
 
     /**
-     * Decides the fate of the event in {@code data[start, end)} (its lines, without the blank line).
-     * Returns {@code null} to forward it unchanged, or the bytes to forward instead (empty to drop it).
+     * Decides the fate of the event in {@code data[start, next)}: its lines are {@code [start, end)}, its blank line
+     * {@code [end, next)}. Returns true to forward it unchanged; otherwise it has appended what to forward instead
+     * to {@link #out} (nothing, to drop it).
      */
-    private byte[] handleEvent(byte[] data, int start, int end) {
+    private boolean handleEvent(byte[] data, int start, int end, int next) {
         int dataLines = 0;
         int commentLines = 0;
         int otherLines = 0;
@@ -170,7 +192,15 @@ final class SseRelay {
             line = afterTerminator(data, lineEnd);
         }
         if (dataLines == 0) {
-            return otherLines == 0 ? NO_BYTES : commentLines == 0 ? null : withoutComments(data, start, end);
+            if (otherLines > 0 && commentLines == 0) {
+                return true;
+            }
+            startOutput(data, start);
+            if (otherLines > 0) {
+                spliceCount = 0;
+                appendWithoutComments(data, start, end, next);
+            }
+            return false;
         }
         byte[] payload = data;
         if (dataLines > 1) {
@@ -180,21 +210,117 @@ final class SseRelay {
         }
         if (isDone(payload, payloadStart, payloadEnd)) {
             done = true;
-            return NO_BYTES;
+            startOutput(data, start);
+            return false;
         }
         if (!scanner.scan(payload, payloadStart, payloadEnd)) {
             failure = new ProviderException(Kind.BAD_RESPONSE, 0, "upstream sent a stream event that is not JSON");
-            return NO_BYTES;
+            startOutput(data, start);
+            return false;
         }
-        byte[] forwarded = scanner.needsParse() ? inspect(payload, payloadStart, payloadEnd)
-                : commentLines == 0 ? null : withoutComments(data, start, end);
-        if (forwarded != NO_BYTES) {
-            scanner.appendText(payload, forwardedEscaped);
+        if (scanner.needsParse()) {
+            byte[] inspected = inspect(payload, payloadStart, payloadEnd);
+            if (inspected != null) {
+                if (inspected != NO_BYTES) {
+                    scanner.appendText(payload, forwardedEscaped);
+                }
+                startOutput(data, start);
+                out.appendBytes(inspected);
+                return false;
+            }
         }
-        return forwarded;
+        scanner.appendText(payload, forwardedEscaped);
+        spliceCount = 0;
+        boolean idChanges = differs(payload, scanner.idStart(), scanner.idEnd(), idLiteral);
+        boolean modelChanges = differs(payload, scanner.modelStart(), scanner.modelEnd(), modelLiteral);
+        if (!idChanges && !modelChanges && commentLines == 0) {
+            return true;
+        }
+        // in the order they appear: OpenAI sends id first, but nothing says an upstream must
+        boolean modelFirst = modelChanges && scanner.modelStart() < scanner.idStart();
+        if (modelFirst) {
+            addSplice(data, start, end, payload, scanner.modelStart(), scanner.modelEnd(), modelLiteral);
+        }
+        if (idChanges) {
+            addSplice(data, start, end, payload, scanner.idStart(), scanner.idEnd(), idLiteral);
+        }
+        if (modelChanges && !modelFirst) {
+            addSplice(data, start, end, payload, scanner.modelStart(), scanner.modelEnd(), modelLiteral);
+        }
+        startOutput(data, start);
+        appendWithoutComments(data, start, end, next);
+        return false;
     }
 
-    /** Parses a chunk that carries usage, a finish reason or an error. */
+    /** From the first changed event of a read on, {@link #out} collects what to forward, starting with what passed. */
+    private void startOutput(byte[] data, int unchangedUpTo) {
+        if (out == null) {
+            out = Buffer.buffer(data.length + 64).appendBytes(data, 0, unchangedUpTo);
+        }
+    }
+
+    /** True when the payload has a value at {@code [start, end)} and it is not already {@code literal}. */
+    private static boolean differs(byte[] payload, int start, int end, byte[] literal) {
+        return start >= 0 && !(end - start == literal.length
+                && Arrays.equals(payload, start, end, literal, 0, literal.length));
+    }
+
+    /**
+     * Records that the value at payload {@code [from, to)} is replaced by {@code literal}, at its place in the event's
+     * bytes: the payload is {@code data} itself for one data line, or the data lines joined (with newlines, which a
+     * JSON string cannot span) for several.
+     */
+    private void addSplice(byte[] data, int start, int end, byte[] payload, int from, int to, byte[] literal) {
+        spliceStart[spliceCount] = payload == data ? from : inEvent(data, start, end, from);
+        spliceEnd[spliceCount] = payload == data ? to : inEvent(data, start, end, to);
+        spliceWith[spliceCount] = literal;
+        spliceCount++;
+    }
+
+    /** The index in {@code data} of position {@code joined} of the event's joined data-line values. */
+    private static int inEvent(byte[] data, int start, int end, int joined) {
+        int offset = 0;
+        for (int line = start; line < end; ) {
+            int lineEnd = lineEnd(data, line);
+            if (startsWith(data, line, lineEnd, DATA)) {
+                int from = valueStart(data, line, lineEnd);
+                if (joined <= offset + lineEnd - from) {
+                    return from + joined - offset;
+                }
+                offset += lineEnd - from + 1;
+            }
+            line = afterTerminator(data, lineEnd);
+        }
+        throw new IllegalStateException("position " + joined + " is outside the event's data");
+    }
+
+    /** Appends the event's lines minus comment lines, with the recorded splices applied, and its blank line. */
+    private void appendWithoutComments(byte[] data, int start, int end, int next) {
+        for (int line = start; line < end; ) {
+            int lineNext = afterTerminator(data, lineEnd(data, line));
+            if (data[line] != ':') {
+                appendSpliced(data, line, lineNext);
+            }
+            line = lineNext;
+        }
+        out.appendBytes(data, end, next - end);
+    }
+
+    private void appendSpliced(byte[] data, int from, int to) {
+        int at = from;
+        for (int k = 0; k < spliceCount; k++) {
+            if (spliceStart[k] >= from && spliceEnd[k] <= to) {
+                out.appendBytes(data, at, spliceStart[k] - at).appendBytes(spliceWith[k]);
+                at = spliceEnd[k];
+            }
+        }
+        out.appendBytes(data, at, to - at);
+    }
+
+    /**
+     * Parses a chunk that carries usage, a finish reason or an error. Returns {@code null} to forward it as it came
+     * (stamped), {@link #NO_BYTES} to drop it, or the event to forward instead (usage removed, stamped).
+     */
     private byte[] inspect(byte[] payload, int from, int to) {
         JsonObject chunk;
         try {
@@ -228,6 +354,12 @@ final class SseRelay {
             return NO_BYTES;
         }
         chunk.remove("usage");
+        if (chunk.getValue("id") instanceof String) {
+            chunk.put("id", id);
+        }
+        if (chunk.getValue("model") instanceof String) {
+            chunk.put("model", model);
+        }
         return ("data: " + chunk.encode() + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
@@ -256,19 +388,6 @@ final class SseRelay {
         return joined.getBytes();
     }
 
-    /** The event's lines minus comment lines, followed by a blank line. */
-    private static byte[] withoutComments(byte[] data, int start, int end) {
-        Buffer kept = Buffer.buffer(end - start + 1);
-        for (int line = start; line < end; ) {
-            int next = afterTerminator(data, lineEnd(data, line));
-            if (data[line] != ':') {
-                kept.appendBytes(data, line, next - line);
-            }
-            line = next;
-        }
-        return kept.appendByte((byte) '\n').getBytes();
-    }
-
     /** Where the value of a {@code data:} line starts: after the colon and one optional space. */
     private static int valueStart(byte[] data, int line, int lineEnd) {
         int afterColon = line + DATA.length;
@@ -292,6 +411,15 @@ final class SseRelay {
 
     private static boolean startsWith(byte[] data, int from, int to, byte[] prefix) {
         return to - from >= prefix.length && Arrays.equals(data, from, from + prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static byte[] quoted(String value) {
+        byte[] inner = JsonStringEncoder.getInstance().quoteAsUTF8(value);
+        byte[] literal = new byte[inner.length + 2];
+        literal[0] = '"';
+        System.arraycopy(inner, 0, literal, 1, inner.length);
+        literal[literal.length - 1] = '"';
+        return literal;
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

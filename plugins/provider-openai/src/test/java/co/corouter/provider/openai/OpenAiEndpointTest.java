@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.function.Supplier;
@@ -161,13 +162,15 @@ class OpenAiEndpointTest {
         })));
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = {401, 404, 429, 500, 502, 503})
-    void mapsOtherErrorStatusesToUpstreamError(int status, VertxTestContext testContext) {
+    @ParameterizedTest(name = "HTTP {0} is {1}")
+    @CsvSource({"400, BAD_REQUEST", "401, AUTH", "403, AUTH", "404, BAD_REQUEST", "408, TIMEOUT",
+            "409, UPSTREAM_ERROR", "422, BAD_REQUEST", "429, RATE_LIMITED", "500, UPSTREAM_ERROR",
+            "502, UPSTREAM_ERROR", "503, OVERLOADED", "504, UPSTREAM_ERROR", "529, OVERLOADED"})
+    void mapsEachErrorStatusToTheKindTheHostFailsOverOn(int status, Kind kind, VertxTestContext testContext) {
         upstream.behave(Behaviour.error(status).errorMessage("echo of " + PROMPT));
 
         complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
-            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, status);
+            assertProviderFailure(failure, kind, status);
             assertThat(failure.getMessage()).contains(String.valueOf(status)).doesNotContain("foxes");
             assertThat(upstream.requestCount()).as("no retries inside the provider").isEqualTo(1);
             testContext.completeNow();
@@ -175,14 +178,81 @@ class OpenAiEndpointTest {
     }
 
     @Test
-    void mapsAWrongApiKeyToUpstreamError(VertxTestContext testContext) {
+    void mapsAWrongApiKeyToAuth(VertxTestContext testContext) {
         upstream.requireApiKey("sk-other");
 
         complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
-            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 401);
+            assertProviderFailure(failure, Kind.AUTH, 401);
             assertThat(failure.getMessage()).doesNotContain("sk-test");
             testContext.completeNow();
         })));
+    }
+
+    @Test
+    void aRateLimitedAnswerCarriesTheWaitFromRetryAfter(VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(429).header("Retry-After", "2").errorMessage("echo of " + PROMPT));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.RATE_LIMITED, 429);
+            assertThat(((ProviderException) failure).retryAfterMillis()).isEqualTo(2_000);
+            assertThat(failure.getMessage()).contains("rate_limit_exceeded").doesNotContain("foxes");
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void aRateLimitedAnswerWithoutRetryAfterCarriesOpenAisResetOfTheExhaustedLimit(VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(429).withoutHeader("Retry-After")
+                .header("x-ratelimit-remaining-requests", "0").header("x-ratelimit-reset-requests", "1.5s")
+                .header("x-ratelimit-remaining-tokens", "9000").header("x-ratelimit-reset-tokens", "6m0s"));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.RATE_LIMITED, 429);
+            assertThat(((ProviderException) failure).retryAfterMillis()).isEqualTo(1_500);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void aRateLimitedAnswerThatNamesNoWaitCarriesMinusOne(VertxTestContext testContext) {
+        upstream.behave(Behaviour.error(429).withoutHeader("Retry-After").withoutHeader("x-ratelimit-reset-requests"));
+
+        complete(chat(body())).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.RATE_LIMITED, 429);
+            assertThat(((ProviderException) failure).retryAfterMillis()).isEqualTo(-1);
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithTimeoutWhenTheHeadDoesNotArriveWithinTheFirstByteLimit(VertxTestContext testContext) {
+        upstream.behave(Behaviour.hang());
+        long started = System.nanoTime();
+
+        complete(chat(body()).timeouts(300, 0))
+                .transform(result -> {
+                    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                    testContext.verify(() -> {
+                        assertProviderFailure(result.cause(), Kind.TIMEOUT, 0);
+                        assertThat(result.cause().getMessage()).contains("300 ms");
+                        assertThat(elapsedMs).as("the first-byte limit, not the %d ms budget", BUDGET_MS)
+                                .isBetween(290L, 2_000L);
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeedingThenComplete());
+    }
+
+    @Test
+    void aWholeCompletionAnsweredWithinTheFirstByteLimitIsNotCutByTheIdleLimit(VertxTestContext testContext) {
+        // the idle limit is about gaps between stream reads; a whole body is read in one piece
+        upstream.behave(Behaviour.normal().delayMs(50));
+
+        complete(chat(body()).timeouts(200, 1)).onComplete(testContext.succeeding(completion ->
+                testContext.verify(() -> {
+                    assertThat(completion.finishReason()).isEqualTo("stop");
+                    testContext.completeNow();
+                })));
     }
 
     @Test
@@ -244,12 +314,16 @@ class OpenAiEndpointTest {
     }
 
     @Test
-    void resetsTheUpstreamRequestWhenTheClientCancelsAWholeCompletion(VertxTestContext testContext) {
+    void resetsTheUpstreamRequestAndFailsAsCancelledWhenTheHostCancelsAWholeCompletion(
+            VertxTestContext testContext) {
         upstream.behave(Behaviour.hang());
         Promise<Void> cancelled = Promise.promise();
 
         complete(chat(body(), BUDGET_MS, cancelled.future()))
-                .transform(failed -> upstream.lastRequest().connectionClosed())
+                .transform(failed -> {
+                    testContext.verify(() -> assertProviderFailure(failed.cause(), Kind.CANCELLED, 0));
+                    return upstream.lastRequest().connectionClosed();
+                })
                 .onComplete(testContext.succeedingThenComplete());
         vertx.setPeriodic(10, id -> {
             if (upstream.requestCount() == 1) {
@@ -281,6 +355,26 @@ class OpenAiEndpointTest {
             assertThat(sent.getInteger("max_tokens")).isEqualTo(CAP);
             testContext.completeNow();
         })));
+    }
+
+    @Test
+    void everyStreamedEventCarriesTheGenerationIdAndTheResponseModel(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(5).intervalMs(2).keepAliveComments().crlf());
+        RecordingSink sink = new RecordingSink();
+
+        stream(chat(body()).responseModel("public/model"), sink)
+                .onComplete(testContext.succeeding(outcome -> testContext.verify(() -> {
+                    assertThat(sink.text()).as("the fake's own id and model").doesNotContain("chatcmpl-fake")
+                            .doesNotContain("upstream-model");
+                    assertThat(sink.chunks()).hasSize(1 + 5 + 1).allSatisfy(chunk -> {
+                        assertThat(chunk.getString("id")).isEqualTo("gen-test");
+                        assertThat(chunk.getString("model")).isEqualTo("public/model");
+                        assertThat(chunk.getString("system_fingerprint")).as("the rest as it came")
+                                .isEqualTo("fp_fake");
+                    });
+                    assertThat(sink.content()).isEqualTo(CONTENT);
+                    testContext.completeNow();
+                })));
     }
 
     @Test
@@ -334,6 +428,8 @@ class OpenAiEndpointTest {
             assertThat(sink.chunks()).hasSize(6).allSatisfy(chunk -> assertThat(chunk.getValue("usage")).isNull());
             JsonObject last = sink.chunks().get(5);
             assertThat(last.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
+            assertThat(last.getString("id")).as("the re-encoded chunk is stamped too").isEqualTo("gen-test");
+            assertThat(last.getString("model")).isEqualTo("upstream-model");
             testContext.completeNow();
         })));
     }
@@ -412,11 +508,87 @@ class OpenAiEndpointTest {
         RecordingSink sink = new RecordingSink();
 
         stream(chat(body()), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
-            assertProviderFailure(failure, Kind.UPSTREAM_ERROR, 429);
+            assertProviderFailure(failure, Kind.RATE_LIMITED, 429);
+            assertThat(((ProviderException) failure).retryAfterMillis()).as("the fake's Retry-After: 1")
+                    .isEqualTo(1_000);
             assertThat(failure.getMessage()).contains("rate_limit_exceeded");
             assertThat(sink.started()).isFalse();
             testContext.completeNow();
         })));
+    }
+
+    @Test
+    void failsWithTimeoutWhenTheStreamsHeadDoesNotArriveWithinTheFirstByteLimit(VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().delayMs(3_000));
+        RecordingSink sink = new RecordingSink();
+        long started = System.nanoTime();
+
+        stream(chat(body()).timeouts(300, 0), sink)
+                .transform(result -> {
+                    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                    testContext.verify(() -> {
+                        assertProviderFailure(result.cause(), Kind.TIMEOUT, 0);
+                        assertThat(((ProviderException) result.cause()).usage()).as("nothing delivered").isNull();
+                        assertThat(elapsedMs).isBetween(290L, 2_000L);
+                        assertThat(sink.started()).isFalse();
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeedingThenComplete());
+    }
+
+    @Test
+    void theFirstByteWaitOfAStreamLastsUntilItsFirstEventNotItsHead(VertxTestContext testContext) {
+        // the head (200, text/event-stream) and then nothing: no event a client could be sent yet
+        upstream.behave(Behaviour.normal().stallAfter(0));
+        RecordingSink sink = new RecordingSink();
+        long started = System.nanoTime();
+
+        stream(chat(body()).timeouts(300, 0), sink).onComplete(testContext.failing(failure -> testContext.verify(() -> {
+            assertProviderFailure(failure, Kind.TIMEOUT, 0);
+            assertThat((System.nanoTime() - started) / 1_000_000).isBetween(290L, 2_000L);
+            assertThat(sink.started()).isFalse();
+            testContext.completeNow();
+        })));
+    }
+
+    @Test
+    void failsWithTimeoutAndTheDeliveredUsageWhenTheStreamIsSilentLongerThanTheIdleLimit(
+            VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().chunks(10).intervalMs(5).stallAfter(3));
+        RecordingSink sink = new RecordingSink();
+        long started = System.nanoTime();
+
+        stream(chat(body()).timeouts(0, 300), sink)
+                .transform(result -> {
+                    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+                    testContext.verify(() -> {
+                        assertProviderFailure(result.cause(), Kind.TIMEOUT, 0);
+                        assertThat(result.cause().getMessage()).contains("300 ms");
+                        assertThat(sink.dataPayloads()).hasSize(3);
+                        assertDeliveredUsage(result.cause(), sink);
+                        assertThat(elapsedMs).as("the idle limit, not the %d ms budget", BUDGET_MS)
+                                .isBetween(300L, 2_500L);
+                    });
+                    return upstream.lastRequest().connectionClosed();
+                })
+                .onComplete(testContext.succeedingThenComplete());
+    }
+
+    @Test
+    void aSteadyStreamLongerThanItsIdleAndFirstByteLimitsRunsToItsEnd(VertxTestContext testContext) {
+        // 9 writes 60 ms apart: about 500 ms in all, no gap near the 250 ms limits
+        upstream.behave(Behaviour.normal().chunks(6).intervalMs(60).completionTokens(12));
+        RecordingSink sink = new RecordingSink();
+        long started = System.nanoTime();
+
+        stream(chat(body()).timeouts(250, 250), sink).onComplete(testContext.succeeding(outcome ->
+                testContext.verify(() -> {
+                    assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThan(250L);
+                    assertThat(outcome.usage().completionTokens()).isEqualTo(12);
+                    assertThat(sink.content()).isEqualTo(CONTENT);
+                    testContext.completeNow();
+                })));
     }
 
     @Test
@@ -447,7 +619,10 @@ class OpenAiEndpointTest {
         stream(chat(body(), BUDGET_MS, cancelled.future()), sink)
                 .transform(result -> {
                     Throwable failure = result.cause();
-                    testContext.verify(() -> assertDeliveredUsage(failure, sink));
+                    testContext.verify(() -> {
+                        assertProviderFailure(failure, Kind.CANCELLED, 0);
+                        assertDeliveredUsage(failure, sink);
+                    });
                     return upstream.lastRequest().connectionClosed();
                 })
                 .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {

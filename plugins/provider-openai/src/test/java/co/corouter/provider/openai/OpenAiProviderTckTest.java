@@ -19,12 +19,24 @@ class OpenAiProviderTckTest extends ProviderTck {
     void paceTheStream() {
         // several upstream reads per stream, so cancellation and back-pressure bite
         UPSTREAM.upstream().behave(Behaviour.normal().chunks(8).intervalMs(5))
-                .behaveFor("gpt-fails", Behaviour.error(500));
+                .behaveFor("gpt-fails", Behaviour.error(500))
+                .behaveFor("gpt-hangs", Behaviour.hang())
+                .behaveFor("gpt-rate-limited", Behaviour.error(429).header("Retry-After", "2"));
     }
 
     @Override
     protected String failingUpstreamModel() {
         return "gpt-fails";
+    }
+
+    @Override
+    protected String hangingUpstreamModel() {
+        return "gpt-hangs";
+    }
+
+    @Override
+    protected String rateLimitedUpstreamModel() {
+        return "gpt-rate-limited";
     }
 
     @Override

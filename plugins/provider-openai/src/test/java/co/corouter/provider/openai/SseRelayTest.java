@@ -4,6 +4,7 @@ import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.Usage;
 import co.corouter.testkit.tck.Tokens;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -16,9 +17,13 @@ class SseRelayTest {
             + "\"delta\":{\"content\":\"Hi \\\"you\\\" é\"},"
             + "\"finish_reason\":null}],\"usage\":null}\n\n";
 
+    private static SseRelay relay() {
+        return new SseRelay("gen-1", "public/model");
+    }
+
     @Test
     void forwardsAReadOfCompleteUnchangedEventsWithoutCopying() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         Buffer read = Buffer.buffer(DELTA + DELTA);
 
         assertThat(relay.accept(read)).isSameAs(read);
@@ -27,7 +32,7 @@ class SseRelayTest {
 
     @Test
     void keepsTheUnescapedContentAndToolCallArgumentsOfForwardedChunks() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String role = "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\","
                 + "\"refusal\":null}}]}\n\n";
         String escaped = "data: {\"choices\":[{\"delta\":{\"content\":"
@@ -46,7 +51,7 @@ class SseRelayTest {
 
     @Test
     void keepsTheTextOfAChunkWhoseUsageIsRemovedButNotOfEventsThatAreNotForwarded() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String withUsage = "data: {\"choices\":[{\"delta\":{\"content\":\"end\"},\"finish_reason\":\"stop\"}],"
                 + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
         String error = "data: {\"error\":{\"type\":\"server_error\"},"
@@ -57,7 +62,7 @@ class SseRelayTest {
         assertThat(relay.forwardedText()).isEqualTo("end");
         assertThat(relay.failure().kind()).isEqualTo(Kind.UPSTREAM_ERROR);
 
-        SseRelay malformed = new SseRelay();
+        SseRelay malformed = relay();
         malformed.accept(Buffer.buffer(DELTA + "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}] oops\n\n"));
         assertThat(malformed.failure().kind()).isEqualTo(Kind.BAD_RESPONSE);
         assertThat(malformed.forwardedText()).isEqualTo("Hi \"you\" é");
@@ -65,7 +70,7 @@ class SseRelayTest {
 
     @Test
     void keepsTheTextOfEventsSplitAcrossReadsAndOfMultiLineData() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String delta = "data: {\"choices\":[{\"delta\":{\"content\":\" hello\"}}]}\n\n";
         String twoLines = "data: {\"choices\":[{\"delta\":\ndata: {\"content\":\" world\"}}]}\n\n";
         String all = delta + twoLines + delta;
@@ -80,18 +85,18 @@ class SseRelayTest {
 
     @Test
     void forwardedOneTokenDeltasCountOneTokenEach() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String delta = "data: {\"choices\":[{\"delta\":{\"content\":\" hello\"}}]}\n\n";
 
         relay.accept(Buffer.buffer(delta.repeat(5)));
 
         assertThat(Tokens.counter().count(relay.forwardedText())).isEqualTo(5);
-        assertThat(new SseRelay().forwardedText()).as("nothing forwarded yet").isEmpty();
+        assertThat(relay().forwardedText()).as("nothing forwarded yet").isEmpty();
     }
 
     @Test
     void countsTextWithAnEscapeJsonDoesNotKnowAsItCame() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
 
         relay.accept(Buffer.buffer("data: {\"choices\":[{\"delta\":{\"content\":\"a\\qb\"}}]}\n\n"));
 
@@ -101,7 +106,7 @@ class SseRelayTest {
 
     @Test
     void keepsAnIncompleteEventUntilTheNextRead() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String crlf = DELTA.replace("\n", "\r\n");
         int cut = crlf.length() - 1; // between the \r and \n of the blank line
 
@@ -113,7 +118,7 @@ class SseRelayTest {
 
     @Test
     void dropsCommentsDoneAndTheUsageOnlyChunkButKeepsItsUsage() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String usageChunk = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4,"
                 + "\"prompt_tokens_details\":{\"cached_tokens\":2}}}\n\n";
         String finish = "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"length\"}]}\n\n";
@@ -129,7 +134,7 @@ class SseRelayTest {
 
     @Test
     void theUsageOnlyChunkEndsTheStreamWithoutWaitingForDone() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
         String usageChunk = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
 
         assertThat(relay.accept(Buffer.buffer(DELTA + usageChunk))).hasToString(DELTA);
@@ -137,14 +142,14 @@ class SseRelayTest {
         assertThat(relay.reportedUsage()).isEqualTo(new Usage(3, 4, 0, 0, false));
         assertThat(relay.accept(Buffer.buffer("data: [DONE]\n\n")).length()).isZero();
 
-        SseRelay unusable = new SseRelay();
+        SseRelay unusable = relay();
         unusable.accept(Buffer.buffer("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":\"x\"}}\n\n"));
         assertThat(unusable.done()).as("an unusable usage chunk does not end the stream").isFalse();
     }
 
     @Test
     void failsOnANonJsonDataLineAfterForwardingTheEventsBeforeIt() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
 
         String truncated = "data: {\"choices\":[{\"delta\":{\"content\":\"tru\n\n";
 
@@ -156,12 +161,101 @@ class SseRelayTest {
 
     @Test
     void treatsTheEndOfTheResponseAsTheEndOfAnUnterminatedLastEvent() {
-        SseRelay relay = new SseRelay();
+        SseRelay relay = relay();
 
         assertThat(relay.accept(Buffer.buffer(DELTA + "data: [DONE]")).toString()).isEqualTo(DELTA);
         assertThat(relay.done()).isFalse();
         assertThat(relay.end().length()).isZero();
         assertThat(relay.done()).isTrue();
+    }
+
+    @Test
+    void replacesTheTopLevelIdAndModelAndForwardsEveryOtherByteAsItCame() {
+        SseRelay relay = relay();
+        String upstream = "data: {\"id\":\"chatcmpl-abc\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+                + "\"model\":\"gpt-4o-2024-08-06\", \"system_fingerprint\":\"fp_1\",\"choices\":[{\"index\":0,"
+                + "\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"model\","
+                + "\"arguments\":\"{\\\"id\\\":1}\"}}]},\"finish_reason\":null}],\"meta\":{\"model\":\"inner\"}}\n\n";
+
+        Buffer out = relay.accept(Buffer.buffer(upstream));
+
+        assertThat(out).hasToString(upstream.replace("\"chatcmpl-abc\"", "\"gen-1\"")
+                .replace("\"gpt-4o-2024-08-06\"", "\"public/model\""));
+        assertThat(relay.forwardedText()).isEqualTo("{\"id\":1}");
+    }
+
+    @Test
+    void stampsAModelThatComesBeforeTheIdAndEscapesTheReplacement() {
+        SseRelay relay = new SseRelay("gen-\"1\"", "vendor/m\u00e9");
+        String upstream = "data: {\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"id\":\"c\"}\n\n";
+
+        Buffer out = relay.accept(Buffer.buffer(upstream));
+
+        assertThat(out).hasToString("data: {\"model\":\"vendor/m\u00e9\",\"choices\":[{\"delta\":{\"content\":\"x\"}}],"
+                + "\"id\":\"gen-\\\"1\\\"\"}\n\n");
+    }
+
+    @Test
+    void forwardsAChunkThatAlreadyCarriesTheIdAndModelWithoutCopying() {
+        SseRelay relay = relay();
+        Buffer read = Buffer.buffer("data: {\"id\":\"gen-1\",\"model\":\"public/model\",\"choices\":[{\"delta\":"
+                + "{\"content\":\"a\"}}]}\n\n");
+
+        assertThat(relay.accept(read)).isSameAs(read);
+    }
+
+    @Test
+    void stampsEventsSplitAcrossReadsWithCommentsCrlfOrSeveralDataLines() {
+        SseRelay relay = relay();
+        String split = "data: {\"id\":\"chatcmpl-1\",\"model\":\"up\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}"
+                + "\r\n\r\n";
+        String commented = ": keep-alive\ndata: {\"id\":\"chatcmpl-1\",\"model\":\"up\",\"choices\":[{\"delta\":"
+                + "{\"content\":\"b\"}}]}\n\n";
+        String twoLines = "data: {\"id\":\n: comment\ndata:\"chatcmpl-1\",\"choices\":[{\"delta\":"
+                + "{\"content\":\"c\"}}],\"model\":\"up\"}\n\n";
+        String all = split + commented + twoLines;
+        StringBuilder forwarded = new StringBuilder();
+
+        for (int i = 0; i < all.length(); i += 7) {
+            forwarded.append(relay.accept(Buffer.buffer(all.substring(i, Math.min(all.length(), i + 7)))));
+        }
+
+        assertThat(relay.failure()).isNull();
+        assertThat(forwarded.toString()).isEqualTo(
+                "data: {\"id\":\"gen-1\",\"model\":\"public/model\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}"
+                        + "\r\n\r\n"
+                        + "data: {\"id\":\"gen-1\",\"model\":\"public/model\",\"choices\":[{\"delta\":"
+                        + "{\"content\":\"b\"}}]}\n\n"
+                        + "data: {\"id\":\ndata:\"gen-1\",\"choices\":[{\"delta\":{\"content\":\"c\"}}],"
+                        + "\"model\":\"public/model\"}\n\n");
+        assertThat(relay.forwardedText()).isEqualTo("abc");
+    }
+
+    @Test
+    void stampsAChunkWhoseUsageIsRemovedAndOneWithAFinishReason() {
+        SseRelay relay = relay();
+        String finish = "data: {\"id\":\"c\",\"model\":\"up\",\"choices\":[{\"index\":0,\"delta\":{},"
+                + "\"finish_reason\":\"stop\"}]}\n\n";
+        String withUsage = "data: {\"id\":\"c\",\"model\":\"up\",\"choices\":[{\"delta\":{\"content\":\"end\"}}],"
+                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n";
+
+        Buffer out = relay.accept(Buffer.buffer(finish + withUsage));
+
+        assertThat(out.toString())
+                .startsWith(finish.replace("\"c\"", "\"gen-1\"").replace("\"up\"", "\"public/model\""));
+        String reencoded = out.toString().substring(out.toString().indexOf("\n\n") + 2);
+        assertThat(new JsonObject(reencoded.substring("data: ".length()).trim()).getMap())
+                .containsEntry("id", "gen-1").containsEntry("model", "public/model").doesNotContainKey("usage");
+        assertThat(relay.reportedUsage()).isEqualTo(Usage.of(3, 4));
+    }
+
+    @Test
+    void leavesAnIdOrModelThatIsNotAStringAlone() {
+        SseRelay relay = relay();
+        String upstream = "data: {\"id\":7,\"model\":null,\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
+        Buffer read = Buffer.buffer(upstream);
+
+        assertThat(relay.accept(read)).isSameAs(read);
     }
 
     @Test

@@ -1,14 +1,10 @@
 package co.corouter.bench;
 
 import co.corouter.server.common.JsonSetup;
-import co.corouter.server.config.Secrets;
 import co.corouter.server.routing.ModelCatalog;
-import co.corouter.server.routing.ProviderRegistry;
-import co.corouter.server.routing.Router;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.Map;
 
 /** Shared set-up for the benchmarks: the process-wide JSON state a node has, and a model catalog. */
 public final class Fixtures {
@@ -38,15 +34,6 @@ public final class Fixtures {
         return ModelCatalog.fromJson(new JsonObject().put("models", new JsonArray()
                 .add(model("corouter/mock-small", "mock-small", 32768, 4096, "0.50", "1.50"))
                 .add(model("corouter/mock-large", "mock-large", 131072, 8192, "3.00", "15.00"))), "bench catalog");
-    }
-
-    /**
-     * A router over {@link #catalog()} with no provider instances: {@link Router#model} (all the request parser
-     * calls) only reads the catalog, and an empty {@code providers:} section builds nothing and needs no Vert.x.
-     */
-    public static Router router() {
-        ProviderRegistry none = ProviderRegistry.create(null, new JsonObject(), Map.of(), new Secrets(Map.of()), text -> 0);
-        return new Router(catalog(), none);
     }
 
     private static JsonObject model(String id, String upstream, int context, int maxOutput, String prompt,

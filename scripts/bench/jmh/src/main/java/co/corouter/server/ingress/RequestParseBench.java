@@ -41,7 +41,7 @@ public class RequestParseBench {
     @Setup
     public void setup() {
         Fixtures.jsonLikeANode();
-        parser = new ChatRequestParser(Fixtures.router()::model);
+        parser = new ChatRequestParser(Fixtures.catalog()::require);
         raw = switch (body) {
             case "small" -> small();
             case "large" -> large();
