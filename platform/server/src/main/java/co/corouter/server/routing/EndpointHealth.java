@@ -24,7 +24,9 @@ public final class EndpointHealth {
 
     private final String model;
     private final String provider;
-    private final CircuitBreaker breaker;
+    private final Vertx vertx;
+    /** Replaced (not reset) by the operator's reset: the breaker's API cannot close an open breaker at will. */
+    private volatile CircuitBreaker breaker;
     private final RoutingOptions options;
     private final int maxInFlight;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -43,7 +45,12 @@ public final class EndpointHealth {
         this.options = options;
         this.maxInFlight = maxInFlight;
         this.bucketNanos = options.breakerWindowMillis() * 1_000_000L / BUCKETS;
-        this.breaker = CircuitBreaker.create(model + "@" + provider, vertx, new CircuitBreakerOptions()
+        this.vertx = vertx;
+        this.breaker = newBreaker();
+    }
+
+    private CircuitBreaker newBreaker() {
+        return CircuitBreaker.create(model + "@" + provider, vertx, new CircuitBreakerOptions()
                 .setMaxFailures(options.breakerMaxFailures())
                 .setFailuresRollingWindow(options.breakerWindowMillis())
                 .setResetTimeout(options.breakerResetMillis())
@@ -115,7 +122,9 @@ public final class EndpointHealth {
 
     /** Forgets the record and closes the breaker (the operator fixed the endpoint). */
     synchronized void reset() {
-        breaker.reset();
+        CircuitBreaker old = breaker;
+        breaker = newBreaker();
+        old.close();
         java.util.Arrays.fill(calls, 0);
         java.util.Arrays.fill(failures, 0);
         lastFailure = null;

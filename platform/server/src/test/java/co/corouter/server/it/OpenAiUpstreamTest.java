@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class OpenAiUpstreamTest {
 
     @RegisterExtension
-    static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().build();
+    static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().set("http", "sse_keepalive_ms", 200)
+            .build();
 
     CorouterNode.Account account;
 
@@ -286,5 +287,21 @@ class OpenAiUpstreamTest {
         assertThat(NODE.upstream().requestCount()).isZero();
         NODE.flushUsage();
         assertThat(NODE.balance(poor.id())).isEqualTo(100_000);
+    }
+
+    @Test
+    void aStreamWaitingForItsFirstUpstreamEventGetsKeepAliveCommentsAndThenItsAnswer() {
+        NODE.upstream().behave(Behaviour.normal().delayMs(900).chunks(3).promptTokens(3).completionTokens(6));
+        HttpResponse<String> response = NODE.chat(account.key(), request(true));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        String body = response.body();
+        assertThat(body).startsWith(": corouter processing\n\n");
+        assertThat(body.indexOf("data: ")).as("comments come before the first event, none after it")
+                .isGreaterThan(body.lastIndexOf(": corouter processing"));
+        assertThat(body).endsWith("data: [DONE]\n\n");
+        Row row = generation(id(response));
+        assertThat(row.getInteger("status")).isEqualTo(200);
+        assertThat(row.getLong("cost")).isEqualTo(costOf(3, 6));
     }
 }
