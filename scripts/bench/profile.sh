@@ -68,7 +68,8 @@ url="http://127.0.0.1:$gw_port/v1/chat/completions"
 echo "warm-up: $warm s at c=$conns ($mode)" >&2
 taskset -c 0 wrk -t1 -c"$conns" -d"${warm}s" -s "$work/post.lua" "$url" | grep -E 'Requests/sec|Non-2xx' >&2 || true
 tck=$(getconf CLK_TCK)
-threads() { for t in /proc/$jvm/task/*; do echo "$(cat $t/comm 2>/dev/null)|$(awk '{print $14" "$15}' $t/stat 2>/dev/null)"; done; }
+# one line per thread: the kernel's 15-character name plus the thread id, so every event loop shows on its own
+threads() { for t in /proc/$jvm/task/*; do echo "$(cat $t/comm 2>/dev/null)/${t##*/}|$(awk '{print $14" "$15}' $t/stat 2>/dev/null)"; done; }
 threads > "$work/threads0"
 cpu0=$(awk '{print $14+$15}' /proc/$jvm/stat)
 res=$(taskset -c 0 wrk -t1 -c"$conns" -d"${secs}s" --latency -s "$work/post.lua" "$url")
