@@ -132,15 +132,7 @@ public final class EdgeGuard {
         /** A body chunk arrived; false when the node's body budget cannot hold it (the caller refuses the request). */
         boolean received(int bytes) {
             bodyBytes += bytes;
-            if (bodyBytes > buffered) {
-                long more = bodyBytes - buffered;
-                if (shared.bufferedBodyBytes.addAndGet(more) > options.maxBufferedBodyBytes()) {
-                    shared.bufferedBodyBytes.addAndGet(-more);
-                    return false;
-                }
-                buffered = bodyBytes;
-            }
-            return true;
+            return bodyBytes <= buffered || reserve(bodyBytes - buffered);
         }
 
         /** Holds {@code bytes} of the budget ahead of the body (its Content-Length); false when they do not fit. */

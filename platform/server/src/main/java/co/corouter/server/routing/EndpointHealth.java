@@ -105,16 +105,8 @@ public final class EndpointHealth {
             this.latencyMillis = this.latencyMillis < 0 ? latencyMillis : this.latencyMillis * 0.8 + latencyMillis * 0.2;
         }
         if (failed && !open()) {
-            int total = 0;
-            int failedCalls = 0;
-            long now = System.nanoTime();
-            for (int i = 0; i < BUCKETS; i++) {
-                if (now - bucketStart[i] < options.breakerWindowMillis() * 1_000_000L) {
-                    total += calls[i];
-                    failedCalls += failures[i];
-                }
-            }
-            if (total >= options.breakerMinRequests() && failedCalls >= total * options.breakerErrorRate()) {
+            long[] window = window();
+            if (window[0] >= options.breakerMinRequests() && window[1] >= window[0] * options.breakerErrorRate()) {
                 breaker.open();
             }
         }
@@ -140,16 +132,22 @@ public final class EndpointHealth {
 
     /** Share of the window's calls that succeeded (1.0 without calls). */
     synchronized double uptime() {
-        int total = 0;
-        int failed = 0;
+        long[] window = window();
+        return window[0] == 0 ? 1.0 : (window[0] - window[1]) / (double) window[0];
+    }
+
+    /** Calls and failures over the window (holding the monitor). */
+    private long[] window() {
+        long calls = 0;
+        long failed = 0;
         long now = System.nanoTime();
         for (int i = 0; i < BUCKETS; i++) {
             if (now - bucketStart[i] < options.breakerWindowMillis() * 1_000_000L) {
-                total += calls[i];
+                calls += this.calls[i];
                 failed += failures[i];
             }
         }
-        return total == 0 ? 1.0 : (total - failed) / (double) total;
+        return new long[] {calls, failed};
     }
 
     /** Recent latency to the first byte in ms, or -1 when unknown. */

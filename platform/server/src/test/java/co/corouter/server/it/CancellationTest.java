@@ -100,18 +100,26 @@ class CancellationTest {
                 .iterator().next().getLong(0) > 0);
     }
 
-    @Test
-    void aClientThatLeavesWhileItsKeyIsLookedUpCostsNothingAndReachesNoUpstream() throws Exception {
-        long before = refused("client_closed");
-        SqlConnection lock = lock("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+    /**
+     * Sends a request while {@code lockSql} holds a lock, waits until the node's query that names {@code blocked} waits
+     * on it, resets the connection, releases the lock and waits for the pipeline to end.
+     */
+    void hangUpWhileBlocked(String blocked, String lockSql, Object... params) throws Exception {
+        SqlConnection lock = lock(lockSql, params);
         try {
             RawHttp client = post(body("hello", false));
-            awaitBlockedQuery("api_keys");
+            awaitBlockedQuery(blocked);
             client.reset();
         } finally {
             release(lock);
         }
         awaitIdle();
+    }
+
+    @Test
+    void aClientThatLeavesWhileItsKeyIsLookedUpCostsNothingAndReachesNoUpstream() throws Exception {
+        long before = refused("client_closed");
+        hangUpWhileBlocked("api_keys", "LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
 
         assertThat(NODE.upstream().requestCount()).isZero();
         assertThat(generationsOfAccount()).isEmpty();
@@ -126,15 +134,7 @@ class CancellationTest {
         account = fresh;
         // the key is cached, so only the lease extension is outstanding when the client leaves
         assertThat(NODE.get("/v1/credits", fresh.key()).statusCode()).isEqualTo(200);
-        SqlConnection lock = lock("SELECT balance FROM wallets WHERE account_id = $1 FOR UPDATE", fresh.id());
-        try {
-            RawHttp client = post(body("hello", false));
-            awaitBlockedQuery("leases");
-            client.reset();
-        } finally {
-            release(lock);
-        }
-        awaitIdle();
+        hangUpWhileBlocked("leases", "SELECT balance FROM wallets WHERE account_id = $1 FOR UPDATE", fresh.id());
 
         assertThat(NODE.upstream().requestCount()).isZero();
         assertThat(generationsOfAccount()).isEmpty();
