@@ -23,6 +23,7 @@ import co.corouter.server.config.Secrets;
 import co.corouter.server.config.ServerOptions;
 import co.corouter.server.ingress.EdgeGuard;
 import co.corouter.server.ingress.IngressVerticle;
+import co.corouter.server.ingress.Api;
 import co.corouter.server.ingress.ValidateStage;
 import co.corouter.server.metering.BacklogStage;
 import co.corouter.server.metering.CountUsageStage;
@@ -49,6 +50,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -146,7 +148,8 @@ public final class Corouter {
         UsageRepository usage = new UsageRepository(pool, ledger);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
-        Pipeline pipeline = pipeline(vertx, options, authenticator, router, creditBook, backlog, tokenizer, metrics);
+        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, backlog,
+                tokenizer, metrics);
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
         metrics.registry().gauge("corouter_http_connections", edge, EdgeGuard.Shared::connections);
@@ -158,7 +161,7 @@ public final class Corouter {
                 .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                 .put("error", s.error())));
         IngressVerticle.Dependencies deps = new IngressVerticle.Dependencies(options.http(), options.adminToken(),
-                pipeline, router, authenticator, accounts, credits, usage, metrics, edge,
+                Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, metrics, edge,
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
                         .otherwise(e -> readiness(false, providers, router, pluginStates)));
@@ -187,33 +190,42 @@ public final class Corouter {
     }
 
     /**
-     * The request pipeline, in order (README "The pipeline"):
+     * The request pipelines, one per {@link Api}, their stages in order (README "The pipeline"):
      * authenticate → validate → limits → shed → route → admit → call, then count usage → settle → record.
      * Route comes before admit so the reservation covers the most expensive candidate. With metering off (benchmarks
-     * only) nothing is reserved, settled or recorded.
+     * only) nothing is reserved, settled or recorded. The APIs' pipelines differ only in validation (each reads its
+     * own body shape); every other stage is one instance shared by all of them.
      */
-    private static Pipeline pipeline(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
+    private static Map<Api, Pipeline> pipelines(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
             Router router, CreditBook creditBook, UsageBacklog backlog, Tokenizer tokenizer, Metrics metrics) {
         boolean metered = options.metering().enabled();
-        List<Stage> forward = new ArrayList<>();
-        forward.add(new AuthenticateStage(authenticator));
-        forward.add(new ValidateStage(router::model));
-        forward.add(new LimitsStage());
-        if (metered) {
-            forward.add(new BacklogStage(backlog));
+        Stage authenticate = new AuthenticateStage(authenticator);
+        Stage limits = new LimitsStage();
+        Stage shed = new BacklogStage(backlog);
+        Stage route = new RouteStage(router);
+        Stage admit = new AdmitStage(creditBook);
+        Stage call = new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing());
+        List<Stage> end = metered
+                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook),
+                        new RecordStage(backlog, metrics))
+                : List.of();
+        Map<Api, Pipeline> pipelines = new EnumMap<>(Api.class);
+        for (Api api : Api.values()) {
+            List<Stage> forward = new ArrayList<>();
+            forward.add(authenticate);
+            forward.add(ValidateStage.of(api, router::model));
+            forward.add(limits);
+            if (metered) {
+                forward.add(shed);
+            }
+            forward.add(route);
+            if (metered) {
+                forward.add(admit);
+            }
+            forward.add(call);
+            pipelines.put(api, new Pipeline(forward, end));
         }
-        forward.add(new RouteStage(router));
-        if (metered) {
-            forward.add(new AdmitStage(creditBook));
-        }
-        forward.add(new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing()));
-        List<Stage> end = new ArrayList<>();
-        if (metered) {
-            end.add(new CountUsageStage(vertx, tokenizer));
-            end.add(new SettleStage(creditBook));
-            end.add(new RecordStage(backlog, metrics));
-        }
-        return new Pipeline(forward, end);
+        return pipelines;
     }
 
     private static JsonObject readiness(boolean databaseUp, ProviderRegistry providers, Router router,

@@ -55,6 +55,17 @@ public interface ProviderEndpoint {
      */
     Future<StreamOutcome> stream(ChatRequest request, ChunkSink sink);
 
+    /**
+     * Embeddings for {@code request}'s inputs. Providers that have none keep this default, which fails with
+     * {@link ProviderException.Kind#BAD_REQUEST}: the catalog should not route embeddings to them.
+     *
+     * @since 1.4.0
+     */
+    default Future<Embeddings> embed(EmbeddingRequest request) {
+        return Future.failedFuture(new ProviderException(ProviderException.Kind.BAD_REQUEST,
+                "this provider does not serve embeddings"));
+    }
+
     /** Releases clients and timers. Called on shutdown or reload; must not block. */
     default Future<Void> close() {
         return Future.succeededFuture();

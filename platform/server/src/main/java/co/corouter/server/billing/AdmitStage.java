@@ -29,7 +29,8 @@ public final class AdmitStage implements Stage {
         ParsedChat chat = exchange.chat();
         long worstCase = 0;
         for (Router.Route route : exchange.routes()) {
-            worstCase = Math.max(worstCase, route.endpoint().cost(chat.bodyBytes(), chat.maxTokensFor(route.endpoint())));
+            worstCase = Math.max(worstCase, route.endpoint().worstCase(chat.bodyBytes(),
+                    chat.maxTokensFor(route.endpoint())));
         }
         if (worstCase == 0) {
             return DONE;

@@ -59,16 +59,15 @@ public final class SettleStage implements Stage {
         if (exchange.failure() != null && !streamCancelled && usage.completionTokens() == 0) {
             return 0;
         }
-        int completion = usage.completionTokens();
         int cap = chat.maxTokensFor(served);
-        if (completion > cap) {
+        if (usage.completionTokens() > cap) {
             log.warn("[{}] the provider reported {} completion tokens for a cap of {}; charged the cap",
-                    exchange.id(), completion, cap);
-            completion = cap;
-            exchange.usage(new Usage(usage.promptTokens(), completion, usage.cachedTokens(),
-                    Math.min(usage.reasoningTokens(), completion), usage.estimated()));
+                    exchange.id(), usage.completionTokens(), cap);
+            usage = new Usage(usage.promptTokens(), cap, usage.cachedTokens(), Math.min(usage.reasoningTokens(), cap),
+                    usage.estimated(), usage.cacheWriteTokens());
+            exchange.usage(usage);
         }
-        long cost = served.cost(usage.promptTokens(), completion);
+        long cost = served.cost(usage);
         Reservation reservation = exchange.get(AdmitStage.RESERVATION);
         if (cost > reservation.amount()) {
             log.warn("[{}] usage cost {} exceeds the reservation {}; charged the reservation", exchange.id(), cost,

@@ -54,6 +54,37 @@ public final class Money {
     }
 
     /**
+     * Cost of several kinds of tokens, each at its price per million ({@code tokens0, price0, tokens1, price1, ...}),
+     * summed exactly and rounded once (half up) to a whole nano-dollar.
+     */
+    public static long costOf(long... tokensAndNanosPerMillion) {
+        if (tokensAndNanosPerMillion.length % 2 != 0) {
+            throw new IllegalArgumentException("tokens and prices come in pairs");
+        }
+        long fast = 0;
+        boolean fits = true;
+        for (int i = 0; i < tokensAndNanosPerMillion.length && fits; i += 2) {
+            long tokens = tokensAndNanosPerMillion[i];
+            long price = tokensAndNanosPerMillion[i + 1];
+            long product = tokens * price;
+            fits = Math.multiplyHigh(tokens, price) == 0 && product >= 0 && fast + product >= 0;
+            fast += product;
+        }
+        if (fits) {
+            long whole = fast / 1_000_000L;
+            return fast % 1_000_000L >= 500_000L ? whole + 1 : whole;
+        }
+        BigInteger total = BigInteger.ZERO;
+        for (int i = 0; i < tokensAndNanosPerMillion.length; i += 2) {
+            total = total.add(BigInteger.valueOf(tokensAndNanosPerMillion[i])
+                    .multiply(BigInteger.valueOf(tokensAndNanosPerMillion[i + 1])));
+        }
+        BigInteger[] qr = total.divideAndRemainder(MILLION);
+        BigInteger rounded = qr[1].shiftLeft(1).compareTo(MILLION) >= 0 ? qr[0].add(BigInteger.ONE) : qr[0];
+        return rounded.longValueExact();
+    }
+
+    /**
      * Cost of {@code tokens} at {@code nanosPerMillionTokens}, rounded once (half up) to a whole nano-dollar.
      */
     public static long cost(long promptTokens, long promptNanosPerMillion, long completionTokens,

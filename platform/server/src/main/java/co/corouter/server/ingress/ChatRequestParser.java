@@ -124,7 +124,7 @@ final class ChatRequestParser {
                 throw bad(NUMBERS[i].rule());
             }
         }
-        ModelCatalog.Model model = models.apply(modelId);
+        ModelCatalog.Model model = chatModel(modelId);
         List<ModelCatalog.Model> tried = fallbacks(model, scan.fallbackModels);
         ProviderPreferences preferences = ProviderPreferences.NONE;
         if (scan.provider != null) {
@@ -149,6 +149,15 @@ final class ChatRequestParser {
         return new ParsedChat(raw, model, tried, stream, maxTokens, raw.length(), preferences, scan.parameters);
     }
 
+    /** A model of the catalog that serves chat (an embedding model is a 400 that says where to send it). */
+    private ModelCatalog.Model chatModel(String id) {
+        ModelCatalog.Model model = models.apply(id);
+        if (model.embedding()) {
+            throw bad("model '" + model.id() + "' is an embedding model: send it to /v1/embeddings");
+        }
+        return model;
+    }
+
     /** The request's model, then each model of {@code models[]} not already in the list (at most 10). */
     private List<ModelCatalog.Model> fallbacks(ModelCatalog.Model model, Object listed) {
         if (listed == null) {
@@ -163,7 +172,7 @@ final class ChatRequestParser {
             if (!(id instanceof String text)) {
                 throw bad("'models' must be an array of at most " + MAX_FALLBACK_MODELS + " model ids");
             }
-            ModelCatalog.Model fallback = models.apply(text);
+            ModelCatalog.Model fallback = chatModel(text);
             if (!tried.contains(fallback)) {
                 tried.add(fallback);
             }

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -22,13 +23,19 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP face of a node, one instance per event loop (they share the port): {@code /v1/*} (OpenAI-compatible),
+ * The HTTP face of a node, one instance per event loop (they share the port): {@code /v1/*} (OpenAI-compatible, and
+ * Anthropic's {@code /v1/messages}; see {@link Api}),
  * {@code /admin/*}, {@code /health}, {@code /ready}, {@code /metrics}. Ingress only speaks HTTP — the edge's limits
  * ({@link EdgeGuard}), bodies ({@link BodyReader}), routes and rendering; the work is the {@link Pipeline}'s stages
  * and the other contexts' services. Every response, including refusals by the HTTP layer itself (400, 404, 405, 408,
@@ -39,14 +46,16 @@ public final class IngressVerticle extends VerticleBase {
     private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
     private static final int ADMIN_BODY_LIMIT = 64 * 1024;
     static final String WATCH = "corouter.watch";
-    private static final String CHAT_PATH = "/v1/chat/completions";
+    private static final Set<String> PIPELINE_PATHS = Arrays.stream(Api.values()).map(Api::path)
+            .collect(Collectors.toUnmodifiableSet());
 
-    /** What ingress needs from the node: options, the pipeline and the other contexts' services. */
+    /** What ingress needs from the node: options, a pipeline per API and the other contexts' services. */
     public record Dependencies(
             ServerOptions.HttpOptions http,
             String adminToken,
-            Pipeline chat,
+            Map<Api, Pipeline> pipelines,
             co.corouter.server.routing.Router router,
+            ToIntFunction<Buffer> promptTokens,
             AccountsContract.Authenticator authenticator,
             AccountsContract.Accounts accounts,
             BillingContract.Credits credits,
@@ -79,13 +88,19 @@ public final class IngressVerticle extends VerticleBase {
         guard.start();
         served = deps.metrics().counter("corouter_http_requests_total", "HTTP requests received, per event loop",
                 "loop", Integer.toString(instance));
-        ChatEndpoint chat = new ChatEndpoint(deps.chat(), guard, http.bodyLimitBytes());
         AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.router());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage());
 
         Router web = Router.router(vertx);
         web.route().handler(this::arrived);
-        web.post(CHAT_PATH).handler(chat::handle);
+        for (Api api : Api.values()) {
+            PipelineEndpoint endpoint = new PipelineEndpoint(deps.pipelines().get(api), api.dialect(), guard,
+                    http.bodyLimitBytes());
+            web.post(api.path()).handler(endpoint::handle);
+        }
+        AnthropicCountTokens countTokens = new AnthropicCountTokens(vertx, deps.authenticator(), deps.router()::model,
+                deps.promptTokens(), guard, http.bodyLimitBytes());
+        web.post("/v1/messages/count_tokens").handler(countTokens::handle);
         web.get("/v1/models").handler(account::models);
         web.get("/v1/models/:author/:slug/endpoints").handler(account::endpoints);
         web.get("/v1/credits").handler(account::credits);
@@ -183,7 +198,7 @@ public final class IngressVerticle extends VerticleBase {
             return;
         }
         ctx.put(WATCH, watch);
-        if (!CHAT_PATH.equals(request.path())) {
+        if (!PIPELINE_PATHS.contains(request.path())) {
             // the OpenAI SDKs read it as the request id; a completion's is its generation id
             ctx.response().putHeader("x-request-id", Ids.requestId());
         }

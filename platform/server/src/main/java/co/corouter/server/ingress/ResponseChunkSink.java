@@ -14,6 +14,7 @@ final class ResponseChunkSink implements ChunkSink {
     private static final Buffer KEEP_ALIVE = Buffer.buffer(": corouter processing\n\n");
 
     private final HttpServerResponse response;
+    private Dialect.StreamTranslator translator;
     private boolean started;
     private boolean eventsWritten;
 
@@ -28,7 +29,19 @@ final class ResponseChunkSink implements ChunkSink {
         }
         begin();
         eventsWritten = true;
-        response.write(events);
+        Buffer out = translator == null ? events : translator.translate(events);
+        if (out.length() > 0) {
+            response.write(out);
+        }
+    }
+
+    /** The dialect's translation of the provider's OpenAI events, or null to forward them as they are. */
+    void translator(Dialect.StreamTranslator translator) {
+        this.translator = translator;
+    }
+
+    Dialect.StreamTranslator translator() {
+        return translator;
     }
 
     /**

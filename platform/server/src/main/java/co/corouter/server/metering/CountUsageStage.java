@@ -44,15 +44,28 @@ public final class CountUsageStage implements Stage {
             return DONE;
         }
         Usage output = usage;
-        if (chat.raw().length() <= INLINE_BYTES) {
-            exchange.usage(withPrompt(output, tokenizer.countChatPrompt(chat.raw())));
+        if (chat.embedding() != null) {
+            return count(exchange, output, () -> {
+                int tokens = 0;
+                for (String input : chat.embedding().inputs()) {
+                    tokens += tokenizer.count(input);
+                }
+                return tokens;
+            });
+        }
+        return count(exchange, output, () -> tokenizer.countChatPrompt(chat.raw()));
+    }
+
+    /** Counts inline for small bodies, on a worker thread for large ones. */
+    private Future<Void> count(Exchange exchange, Usage output, java.util.function.IntSupplier prompt) {
+        if (exchange.chat().raw().length() <= INLINE_BYTES) {
+            exchange.usage(withPrompt(output, prompt.getAsInt()));
             return DONE;
         }
-        return vertx.executeBlocking(() -> tokenizer.countChatPrompt(chat.raw()), false)
-                .map(prompt -> {
-                    exchange.usage(withPrompt(output, prompt));
-                    return null;
-                });
+        return vertx.<Integer>executeBlocking(prompt::getAsInt, false).map(tokens -> {
+            exchange.usage(withPrompt(output, tokens));
+            return null;
+        });
     }
 
     private static Usage withPrompt(Usage output, int promptTokens) {

@@ -56,7 +56,7 @@ public final class RecordStage implements Stage {
             status = 200;
             errorCode = null;
             finishReason = exchange.completion() != null ? exchange.completion().finishReason()
-                    : exchange.streamOutcome().finishReason();
+                    : exchange.streamOutcome() != null ? exchange.streamOutcome().finishReason() : null;
             if (finishReason == null && exchange.completion() != null && exchange.completion().body() != null) {
                 finishReason = firstFinishReason(exchange);
             }

@@ -2,6 +2,7 @@ package co.corouter.server.pipeline;
 
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.Embeddings;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.Usage;
 import co.corouter.server.accounts.AccountsContract.Principal;
@@ -61,6 +62,7 @@ public final class Exchange {
     private String provider;
     private ChatCompletion completion;
     private StreamOutcome streamOutcome;
+    private Embeddings embeddings;
     private Throwable failure;
     private Failure failureView;
     private Usage usage;
@@ -207,6 +209,16 @@ public final class Exchange {
     public void streamOutcome(StreamOutcome outcome) {
         this.streamOutcome = outcome;
         this.usage = outcome.usage();
+    }
+
+    /** The vectors an embeddings request got, or null. */
+    public Embeddings embeddings() {
+        return embeddings;
+    }
+
+    public void embeddings(Embeddings embeddings) {
+        this.embeddings = embeddings;
+        this.usage = embeddings.usage();
     }
 
     /** Why the request failed (the first failure wins), or null when it succeeded. */

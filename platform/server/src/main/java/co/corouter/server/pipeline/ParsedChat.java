@@ -12,7 +12,18 @@ import java.util.List;
  * {@code require_parameters}).
  */
 public record ParsedChat(Buffer raw, ModelCatalog.Model model, List<ModelCatalog.Model> models, boolean stream,
-        int requestedMaxTokens, int bodyBytes, ProviderPreferences preferences, long parameters) {
+        int requestedMaxTokens, int bodyBytes, ProviderPreferences preferences, long parameters,
+        EmbeddingInput embedding) {
+
+    /** What an embeddings request asks for (null on chat requests). */
+    public record EmbeddingInput(List<String> inputs, int dimensions, boolean base64) {
+    }
+
+    /** A chat request (no embedding input). */
+    public ParsedChat(Buffer raw, ModelCatalog.Model model, List<ModelCatalog.Model> models, boolean stream,
+            int requestedMaxTokens, int bodyBytes, ProviderPreferences preferences, long parameters) {
+        this(raw, model, models, stream, requestedMaxTokens, bodyBytes, preferences, parameters, null);
+    }
 
     /** Request parameters an endpoint may or may not support (the catalog's {@code supported_parameters} names). */
     public static final List<String> PARAMETERS = List.of("tools", "tool_choice", "response_format", "seed", "stop",
@@ -33,6 +44,9 @@ public record ParsedChat(Buffer raw, ModelCatalog.Model model, List<ModelCatalog
 
     /** The completion cap on one endpoint: what the client set, never beyond what the endpoint allows. */
     public int maxTokensFor(ModelCatalog.Endpoint endpoint) {
+        if (embedding != null) {
+            return 0;
+        }
         return requestedMaxTokens > 0 ? Math.min(requestedMaxTokens, endpoint.maxOutputTokens())
                 : endpoint.maxOutputTokens();
     }

@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * The request pipeline: forward stages in order, then end stages once, whatever happened.
  *
  * <pre>
- * authenticate → validate → limits → shed → admit → route → call  ┊  count usage → settle → record
- *  (accounts)    (ingress)  (billing) (metering) (billing) (routing) (routing) ┊ (metering)  (billing)  (metering)
+ * authenticate → validate → limits → shed → route → admit → call  ┊  count usage → settle → record
+ *  (accounts)    (ingress)  (billing) (metering) (routing) (billing) (routing) ┊ (metering)  (billing)  (metering)
  * </pre>
  *
  * <p>A forward stage runs only while the client is still there and the request's deadline has not passed: otherwise

@@ -3,6 +3,8 @@ package co.corouter.server.routing;
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChatRequest;
 import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.EmbeddingRequest;
+import co.corouter.plugin.api.Embeddings;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
@@ -196,7 +198,12 @@ public final class CallStage implements Stage {
 
         private Future<Object> invoke(Router.Route route, ChatRequest request, AttemptSink sink) {
             try {
-                Future<?> call = sink != null ? route.provider().stream(request, sink) : route.provider().complete(request);
+                ParsedChat.EmbeddingInput embedding = chat.embedding();
+                Future<?> call = embedding != null
+                        ? route.provider().embed(new EmbeddingRequest(exchange.id(), request.upstreamModel(),
+                                embedding.inputs(), embedding.dimensions(), chat.raw(), request.timeoutMillis(),
+                                request.cancelled()))
+                        : sink != null ? route.provider().stream(request, sink) : route.provider().complete(request);
                 if (call != null) {
                     return call.map(result -> result);
                 }
@@ -216,6 +223,14 @@ public final class CallStage implements Stage {
                 exchange.attempted(new Exchange.Attempt(route.model().id(), route.endpoint().provider(), 200, latency));
                 if (result instanceof ChatCompletion completion) {
                     exchange.completion(completion);
+                } else if (result instanceof Embeddings embeddings) {
+                    if (embeddings.vectors().size() != chat.embedding().inputs().size()) {
+                        ended(route, sink, attemptStarted, null, new ProviderException(Kind.BAD_RESPONSE,
+                                "the provider returned " + embeddings.vectors().size() + " vectors for "
+                                        + chat.embedding().inputs().size() + " inputs"));
+                        return;
+                    }
+                    exchange.embeddings(embeddings);
                 } else {
                     StreamOutcome outcome = (StreamOutcome) result;
                     exchange.streamOutcome(outcome);

@@ -1,5 +1,6 @@
 package co.corouter.server.routing;
 
+import co.corouter.plugin.api.Usage;
 import co.corouter.server.common.Money;
 import co.corouter.server.config.ConfigLoader;
 import io.vertx.core.json.JsonArray;
@@ -39,16 +40,45 @@ public final class ModelCatalog {
      *
      * @param promptNanosPerMillion     price of a million prompt tokens, in nano-dollars
      * @param completionNanosPerMillion price of a million completion tokens, in nano-dollars
+     * @param cacheReadNanosPerMillion  price of a million prompt tokens read from the provider's cache (default: the
+     *                                  prompt price)
+     * @param cacheWriteNanosPerMillion price of a million prompt tokens written to the provider's cache (default: the
+     *                                  prompt price)
      * @param supportedParameters       request parameters this endpoint honours (for {@code require_parameters})
      * @param maxInFlight               the bulkhead: calls in flight at once on this node (0 = the routing default)
      */
     public record Endpoint(String provider, String upstreamModel, int contextLength, int maxOutputTokens,
-            long promptNanosPerMillion, long completionNanosPerMillion, List<String> supportedParameters,
-            int maxInFlight) {
+            long promptNanosPerMillion, long completionNanosPerMillion, long cacheReadNanosPerMillion,
+            long cacheWriteNanosPerMillion, List<String> supportedParameters, int maxInFlight) {
 
-        /** Exact cost of a usage at this endpoint's prices, rounded once to a nano-dollar. */
+        /** Exact cost of plain prompt and completion tokens at this endpoint's prices, rounded once. */
         public long cost(long promptTokens, long completionTokens) {
             return Money.cost(promptTokens, promptNanosPerMillion, completionTokens, completionNanosPerMillion);
+        }
+
+        /**
+         * Exact cost of a usage: its prompt tokens read from or written to the provider's cache at the cache prices,
+         * the rest of the prompt and the completion at their own, summed and rounded once.
+         */
+        public long cost(Usage usage) {
+            long cached = usage.cachedTokens();
+            long written = usage.cacheWriteTokens();
+            if (cached == 0 && written == 0) {
+                return cost(usage.promptTokens(), usage.completionTokens());
+            }
+            long plain = Math.max(0, usage.promptTokens() - cached - written);
+            return Money.costOf(plain, promptNanosPerMillion, cached, cacheReadNanosPerMillion, written,
+                    cacheWriteNanosPerMillion, usage.completionTokens(), completionNanosPerMillion);
+        }
+
+        /** The highest price a prompt token can cost here (for reservations: a worst case). */
+        public long maxPromptNanosPerMillion() {
+            return Math.max(promptNanosPerMillion, Math.max(cacheReadNanosPerMillion, cacheWriteNanosPerMillion));
+        }
+
+        /** The worst case of a request: every body byte a prompt token at the highest prompt price, plus the cap. */
+        public long worstCase(long bodyBytes, long completionTokens) {
+            return Money.cost(bodyBytes, maxPromptNanosPerMillion(), completionTokens, completionNanosPerMillion);
         }
 
         public boolean supports(String parameter) {
@@ -60,7 +90,13 @@ public final class ModelCatalog {
      * One public model and its endpoints, in the order the operator listed them (the first is the primary).
      * {@code maxOutputTokens} is the largest any endpoint allows; {@code supportedParameters} their union.
      */
-    public record Model(String id, String name, int contextLength, List<Endpoint> endpoints, long created) {
+    public record Model(String id, String name, int contextLength, List<Endpoint> endpoints, long created,
+            String type) {
+
+        /** A model of {@code type: embedding} serves {@code /v1/embeddings}; the others serve chat. */
+        public boolean embedding() {
+            return EMBEDDING.equals(type);
+        }
 
         public int maxOutputTokens() {
             int max = 0;
@@ -100,6 +136,9 @@ public final class ModelCatalog {
         }
     }
 
+    public static final String CHAT = "chat";
+    public static final String EMBEDDING = "embedding";
+
     private final Map<String, Model> models;
     private final JsonObject listing;
 
@@ -127,8 +166,9 @@ public final class ModelCatalog {
                     : positive(entry, "context_length", where);
             List<Endpoint> endpoints = new ArrayList<>();
             JsonArray listed = entry.getJsonArray("endpoints");
+            String declaredType = entry.getString("type", CHAT);
             if (listed == null) {
-                endpoints.add(endpoint(entry, id, modelContext, where));
+                endpoints.add(endpoint(entry, id, modelContext, declaredType, where));
             } else {
                 if (entry.containsKey("provider") || entry.containsKey("pricing")) {
                     throw new IllegalArgumentException(where + ": give either 'endpoints' or one inline endpoint "
@@ -139,7 +179,7 @@ public final class ModelCatalog {
                 }
                 Set<String> providers = new LinkedHashSet<>();
                 for (int e = 0; e < listed.size(); e++) {
-                    Endpoint endpoint = endpoint(listed.getJsonObject(e), id, modelContext,
+                    Endpoint endpoint = endpoint(listed.getJsonObject(e), id, modelContext, declaredType,
                             where + ".endpoints[" + e + "]");
                     if (!providers.add(endpoint.provider())) {
                         throw new IllegalArgumentException(where + ".endpoints[" + e + "]: provider "
@@ -150,7 +190,12 @@ public final class ModelCatalog {
             }
             int contextLength = modelContext != null ? modelContext
                     : endpoints.stream().mapToInt(Endpoint::contextLength).max().orElseThrow();
-            Model model = new Model(id, entry.getString("name", id), contextLength, List.copyOf(endpoints), created);
+            String type = declaredType;
+            if (!CHAT.equals(type) && !EMBEDDING.equals(type)) {
+                throw new IllegalArgumentException(where + ".type must be chat or embedding");
+            }
+            Model model = new Model(id, entry.getString("name", id), contextLength, List.copyOf(endpoints), created,
+                    type);
             if (models.put(id, model) != null) {
                 throw new IllegalArgumentException(where + ": duplicate model id " + id);
             }
@@ -158,7 +203,8 @@ public final class ModelCatalog {
         return new ModelCatalog(models);
     }
 
-    private static Endpoint endpoint(JsonObject entry, String modelId, Integer modelContext, String where) {
+    private static Endpoint endpoint(JsonObject entry, String modelId, Integer modelContext, String type,
+            String where) {
         JsonObject pricing = entry.getJsonObject("pricing");
         if (pricing == null) {
             throw new IllegalArgumentException(where + ".pricing is required");
@@ -166,10 +212,18 @@ public final class ModelCatalog {
         int contextLength = entry.getValue("context_length") != null ? positive(entry, "context_length", where)
                 : modelContext != null ? modelContext : positive(entry, "context_length", where);
         int maxInFlight = entry.getValue("max_in_flight") == null ? 0 : positive(entry, "max_in_flight", where);
+        long prompt = price(pricing, "prompt_per_million", where);
+        long completion = pricing.getValue("completion_per_million") == null && EMBEDDING.equals(type)
+                ? 0 : price(pricing, "completion_per_million", where);
+        long cacheRead = pricing.getValue("input_cache_read_per_million") == null ? prompt
+                : price(pricing, "input_cache_read_per_million", where);
+        long cacheWrite = pricing.getValue("input_cache_write_per_million") == null ? prompt
+                : price(pricing, "input_cache_write_per_million", where);
+        int maxOutput = EMBEDDING.equals(type) && entry.getValue("max_output_tokens") == null ? 1
+                : positive(entry, "max_output_tokens", where);
         return new Endpoint(required(entry, "provider", where), entry.getString("upstream_model", modelId),
-                contextLength, positive(entry, "max_output_tokens", where), price(pricing, "prompt_per_million", where),
-                price(pricing, "completion_per_million", where), stringList(entry.getJsonArray("supported_parameters")),
-                maxInFlight);
+                contextLength, maxOutput, prompt, completion, cacheRead, cacheWrite,
+                stringList(entry.getJsonArray("supported_parameters")), maxInFlight);
     }
 
     public Model find(String id) {
@@ -213,6 +267,8 @@ public final class ModelCatalog {
                     .put("name", model.name())
                     .put("created", model.created())
                     .put("context_length", model.contextLength())
+                    .put("architecture", new JsonObject().put("modality", model.embedding() ? "text->embedding"
+                            : "text->text"))
                     .put("pricing", pricing(cheapest))
                     .put("top_provider", new JsonObject()
                             .put("context_length", model.contextLength())
@@ -229,7 +285,9 @@ public final class ModelCatalog {
         return new JsonObject()
                 .put("prompt", Money.perTokenUsd(endpoint.promptNanosPerMillion()))
                 .put("completion", Money.perTokenUsd(endpoint.completionNanosPerMillion()))
-                .put("request", "0");
+                .put("request", "0")
+                .put("input_cache_read", Money.perTokenUsd(endpoint.cacheReadNanosPerMillion()))
+                .put("input_cache_write", Money.perTokenUsd(endpoint.cacheWriteNanosPerMillion()));
     }
 
     private static String required(JsonObject entry, String key, String where) {

@@ -230,4 +230,29 @@ class MoneyTest {
             default -> random.nextInt(2_000_000_000);
         };
     }
+
+    @Test
+    void costOfSumsEveryTokenClassExactlyAndRoundsOnce() {
+        // 1 token at each of three prices of 0.4 nano-USD per token: 1.2 rounds to 1, where rounding each would give 0
+        assertThat(Money.costOf(1, 400_000, 1, 400_000, 1, 400_000)).isEqualTo(1L);
+        // 1000 plain at $3, 2000 cache reads at $0.30, 500 cache writes at $3.75, 100 completion at $15 per million
+        assertThat(Money.costOf(1_000, 3_000_000_000L, 2_000, 300_000_000L, 500, 3_750_000_000L, 100,
+                15_000_000_000L)).isEqualTo(3_000_000L + 600_000L + 1_875_000L + 1_500_000L);
+        assertThat(Money.costOf()).isZero();
+    }
+
+    @Test
+    void costOfFallsBackToExactArithmeticWhenProductsOverflow() {
+        long tokens = 4_000_000_000L;
+        long price = 9_000_000_000_000L; // $9000 per million: the product is past a long
+        BigInteger expected = BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(price)).multiply(BigInteger.TWO)
+                .add(BigInteger.valueOf(500_000)).divide(MILLION);
+        assertThat(Money.costOf(tokens, price, tokens, price)).isEqualTo(expected.longValueExact());
+        assertThat(Money.costOf(3, 1_000_000, 2, 1_000_000)).isEqualTo(Money.cost(3, 1_000_000, 2, 1_000_000));
+    }
+
+    @Test
+    void costOfTakesPairs() {
+        assertThatThrownBy(() -> Money.costOf(1, 2, 3)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -201,4 +201,46 @@ class ModelCatalogTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ModelCatalog.fromJson(catalog(twice), "m.yaml"))
                 .hasMessageContaining("endpoints[1]").hasMessageContaining("listed twice");
     }
+
+    @Test
+    void cacheReadsAndWritesArePricedAtTheirOwnPricesAndListed() {
+        JsonObject claude = model("anthropic/claude").put("pricing", new JsonObject()
+                .put("prompt_per_million", "3.00").put("completion_per_million", "15.00")
+                .put("input_cache_read_per_million", "0.30").put("input_cache_write_per_million", "3.75"));
+        ModelCatalog catalog = ModelCatalog.fromJson(catalog(claude, model("a/plain")), "test");
+        ModelCatalog.Endpoint endpoint = catalog.find("anthropic/claude").primary();
+
+        // 10,000 prompt tokens of which 6,000 read from the cache and 3,000 written to it; 200 completion tokens
+        co.corouter.plugin.api.Usage usage = new co.corouter.plugin.api.Usage(10_000, 200, 6_000, 0, false, 3_000);
+        assertThat(endpoint.cost(usage)).isEqualTo(1_000 * 3_000L + 6_000 * 300L + 3_000 * 3_750L + 200 * 15_000L);
+        // without cache tokens the usage costs what plain tokens cost
+        assertThat(endpoint.cost(co.corouter.plugin.api.Usage.of(10_000, 200))).isEqualTo(endpoint.cost(10_000, 200));
+        // a reservation assumes the dearest prompt price: here the cache write
+        assertThat(endpoint.worstCase(1_000, 100)).isEqualTo(1_000 * 3_750L + 100 * 15_000L);
+
+        JsonObject listed = catalog.listing().getJsonArray("data").stream().map(JsonObject.class::cast)
+                .filter(m -> m.getString("id").equals("anthropic/claude")).findFirst().orElseThrow();
+        assertThat(listed.getJsonObject("pricing").getString("input_cache_read")).isEqualTo("0.0000003");
+        assertThat(listed.getJsonObject("pricing").getString("input_cache_write")).isEqualTo("0.00000375");
+        // a model without cache prices charges cache tokens as prompt tokens
+        assertThat(catalog.find("a/plain").primary().cacheReadNanosPerMillion())
+                .isEqualTo(catalog.find("a/plain").primary().promptNanosPerMillion());
+    }
+
+    @Test
+    void anEmbeddingModelNeedsNoCompletionPriceAndIsListedAsSuch() {
+        JsonObject embedding = new JsonObject().put("id", "openai/text-embedding-3-small").put("type", "embedding")
+                .put("provider", "openai").put("context_length", 8191)
+                .put("pricing", new JsonObject().put("prompt_per_million", "0.02"));
+        ModelCatalog catalog = ModelCatalog.fromJson(catalog(embedding), "test");
+        ModelCatalog.Model model = catalog.find("openai/text-embedding-3-small");
+        assertThat(model.embedding()).isTrue();
+        assertThat(model.primary().completionNanosPerMillion()).isZero();
+        assertThat(model.primary().cost(co.corouter.plugin.api.Usage.of(1_000_000, 0))).isEqualTo(20_000_000L);
+        assertThat(catalog.listing().getJsonArray("data").getJsonObject(0).getJsonObject("architecture")
+                .getString("modality")).isEqualTo("text->embedding");
+
+        assertThatThrownBy(() -> ModelCatalog.fromJson(catalog(model("a/b").put("type", "image")), "test"))
+                .hasMessageContaining("models[0].type must be chat or embedding");
+    }
 }

@@ -39,8 +39,8 @@ public class UsageJsonBench {
     public void setup() {
         Fixtures.jsonLikeANode();
         usage = new Usage(1_234, 567, 1_024, 128, false);
-        charged = Fixtures.catalog().find(Fixtures.MODEL).cost(usage.promptTokens(), usage.completionTokens());
-        String text = ChatEndpoint.appendUsage(Buffer.buffer(), usage, charged).toString();
+        charged = Fixtures.catalog().find(Fixtures.MODEL).endpoints().get(0).cost(usage.promptTokens(), usage.completionTokens());
+        String text = OpenAiChatDialect.appendUsage(Buffer.buffer(), usage, charged).toString();
         if (!text.contains("\"cost\":0.012207,")) {
             throw new IllegalStateException("the usage JSON does not carry the cost as a plain decimal: " + text);
         }
@@ -55,14 +55,14 @@ public class UsageJsonBench {
 
     @Benchmark
     public Buffer appendUsage() {
-        return ChatEndpoint.appendUsage(Buffer.buffer(256), usage, charged);
+        return OpenAiChatDialect.appendUsage(Buffer.buffer(256), usage, charged);
     }
 
     @Benchmark
     public Buffer spliceCompletion() {
         Buffer head = Buffer.buffer(384).appendString("\"id\":\"gen-0mwyldpr4zdGrAFyNj1tg27qA\",\"model\":\"corouter/mock-small\","
                 + "\"provider\":\"mock\",\"usage\":");
-        ChatEndpoint.appendUsage(head, usage, charged);
+        OpenAiChatDialect.appendUsage(head, usage, charged);
         return CompletionSplicer.splice(UPSTREAM, head, "id", "model", "provider", "usage");
     }
 }

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Pricing a completed request. Unit ns/op.
  * <ul>
- *   <li>{@code cost}: {@link ModelCatalog.Model#cost(long, long)}, the exact cost of a usage in nano-USD
+ *   <li>{@code cost}: {@link ModelCatalog.Endpoint#cost(long, long)}, the exact cost of a usage in nano-USD
  *       (1,234 prompt + 567 completion tokens at $3 / $15 per million); one op = one usage priced.</li>
  *   <li>{@code toUsd}: {@link Money#toUsd(long)} of that charge, the {@code BigDecimal} that goes into the usage
  *       JSON's {@code cost}; one op = one amount converted.</li>
@@ -35,14 +35,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class CostBench {
 
-    private ModelCatalog.Model model;
+    private ModelCatalog.Endpoint model;
     private long promptTokens = 1_234;
     private long completionTokens = 567;
     private long charge;
 
     @Setup
     public void setup() {
-        model = Fixtures.catalog().find(Fixtures.MODEL);
+        model = Fixtures.catalog().find(Fixtures.MODEL).endpoints().get(0);
         charge = model.cost(promptTokens, completionTokens);
         if (charge != 12_207_000L) { // 1234 * 3000 + 567 * 15000 nano-USD
             throw new IllegalStateException("unexpected cost " + charge);

@@ -2,87 +2,29 @@ package co.corouter.server.ingress;
 
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.Usage;
-import co.corouter.server.common.Ids;
 import co.corouter.server.common.Money;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.Failure;
-import co.corouter.server.pipeline.Pipeline;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code POST /v1/chat/completions}, the HTTP half of the pipeline: watches the client from the request head on, reads
- * the body, runs the {@link Pipeline} and renders its outcome — a whole completion spliced into the upstream's bytes,
- * the usage chunk and {@code [DONE]} after a stream, or an error (after a stream started, as a final event).
+ * {@code POST /v1/chat/completions}, OpenAI's (and OpenRouter's) shape: a whole completion spliced into the upstream's
+ * bytes, the usage chunk and {@code [DONE]} after a stream, an error in {@code {"error":{…}}} (after a stream started,
+ * as a final event).
  */
-final class ChatEndpoint {
+final class OpenAiChatDialect implements Dialect {
 
-    private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+    static final OpenAiChatDialect INSTANCE = new OpenAiChatDialect();
+    static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
 
-    private final Pipeline pipeline;
-    private final EdgeGuard guard;
-    private final int bodyLimit;
-
-    ChatEndpoint(Pipeline pipeline, EdgeGuard guard, int bodyLimit) {
-        this.pipeline = pipeline;
-        this.guard = guard;
-        this.bodyLimit = bodyLimit;
-    }
-
-    void handle(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
-        HttpServerResponse response = ctx.response();
-        EdgeGuard.Request watch = ctx.get(IngressVerticle.WATCH);
-        Exchange exchange = new Exchange(Ids.generationId(), request.getHeader(HttpHeaders.AUTHORIZATION),
-                new ResponseChunkSink(response));
-        response.putHeader("X-Generation-Id", exchange.id()).putHeader("x-request-id", exchange.id());
-        // from here on a client that leaves is noticed, whatever the pipeline is waiting for
-        response.closeHandler(v -> {
-            exchange.clientClosed();
-            if (exchange.body() == null) {
-                guard.finished(watch); // it left during its upload: no pipeline will finish it
-            }
-        });
-        watch.holdForPipeline(exchange);
-        BodyReader.read(request, watch, bodyLimit, guard)
-                .onSuccess(body -> {
-                    exchange.body(body);
-                    pipeline.run(exchange).onComplete(done -> {
-                        respond(exchange, response);
-                        guard.finished(watch);
-                    });
-                })
-                .onFailure(refused -> guard.finished(watch));
-    }
-
-    private void respond(Exchange exchange, HttpServerResponse response) {
-        if (response.closed() || response.ended()) {
-            return;
-        }
-        if (exchange.failure() == null) {
-            if (exchange.completion() != null) {
-                whole(exchange, exchange.completion(), response);
-            } else {
-                streamEnd(exchange, response);
-            }
-            return;
-        }
-        Failure failure = exchange.failureView();
-        if (exchange.streamStarted()) {
-            streamError(exchange, failure, response);
-        } else {
-            Errors.send(response, failure);
-        }
-    }
-
-    private static void whole(Exchange exchange, ChatCompletion completion, HttpServerResponse response) {
+    @Override
+    public void whole(Exchange exchange, HttpServerResponse response) {
+        ChatCompletion completion = exchange.completion();
         Buffer head = Buffer.buffer(384).appendString("\"id\":\"").appendString(exchange.id()).appendString("\"")
                 .appendString(",\"model\":").appendBytes(quoted(exchange.served().model().id()))
                 .appendString(",\"provider\":").appendBytes(quoted(exchange.provider()))
@@ -94,21 +36,31 @@ final class ChatEndpoint {
         response.putHeader("Content-Type", "application/json").end(answer);
     }
 
-    private static void streamEnd(Exchange exchange, HttpServerResponse response) {
-        ResponseChunkSink sink = (ResponseChunkSink) exchange.sink();
+    @Override
+    public void streamEnd(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
         sink.begin();
-        Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":\"").appendString(exchange.id()).appendString("\"")
-                .appendString(",\"object\":\"chat.completion.chunk\",\"created\":")
+        response.end(usageChunk(exchange, "chat.completion.chunk").appendBuffer(DONE));
+    }
+
+    /** The last event of a stream: no choices, corouter's usage with its cost. */
+    static Buffer usageChunk(Exchange exchange, String object) {
+        Buffer tail = Buffer.buffer(512).appendString("data: {\"id\":\"").appendString(exchange.id())
+                .appendString("\",\"object\":\"").appendString(object).appendString("\",\"created\":")
                 .appendString(Long.toString(exchange.createdMillis() / 1000))
                 .appendString(",\"model\":").appendBytes(quoted(exchange.served().model().id()))
                 .appendString(",\"provider\":").appendBytes(quoted(exchange.provider()))
                 .appendString(",\"choices\":[],\"usage\":");
-        appendUsage(tail, exchange.usage(), exchange.charged()).appendString("}\n\n").appendBuffer(DONE);
-        response.end(tail);
+        return appendUsage(tail, exchange.usage(), exchange.charged()).appendString("}\n\n");
     }
 
-    private static void streamError(Exchange exchange, Failure failure, HttpServerResponse response) {
-        JsonObject event = new JsonObject().put("id", exchange.id()).put("object", "chat.completion.chunk")
+    @Override
+    public void streamError(Exchange exchange, Failure failure, ResponseChunkSink sink, HttpServerResponse response) {
+        response.end(errorEvent(exchange, failure, "chat.completion.chunk").appendBuffer(DONE));
+    }
+
+    /** A final event carrying the error, a choice finished with {@code error}, and the usage of what was delivered. */
+    static Buffer errorEvent(Exchange exchange, Failure failure, String object) {
+        JsonObject event = new JsonObject().put("id", exchange.id()).put("object", object)
                 .put("created", exchange.createdMillis() / 1000)
                 .put("model", exchange.served() != null ? exchange.served().model().id() : exchange.chat().model().id())
                 .put("error", failure.body().getJsonObject("error"))
@@ -119,13 +71,18 @@ final class ChatEndpoint {
             encoded = CompletionSplicer.splice(encoded, appendUsage(Buffer.buffer(256).appendString("\"usage\":"),
                     exchange.usage(), exchange.charged()), "usage");
         }
-        response.end(Buffer.buffer("data: ").appendBuffer(encoded).appendString("\n\n").appendBuffer(DONE));
+        return Buffer.buffer("data: ").appendBuffer(encoded).appendString("\n\n");
+    }
+
+    @Override
+    public void error(Exchange exchange, Failure failure, HttpServerResponse response) {
+        Errors.send(response, failure);
     }
 
     /** Catalog strings (model ids, provider names) as JSON string literals, encoded once. */
     private static final ConcurrentHashMap<String, byte[]> QUOTED = new ConcurrentHashMap<>();
 
-    private static byte[] quoted(String value) {
+    static byte[] quoted(String value) {
         byte[] cached = QUOTED.get(value);
         if (cached != null) {
             return cached;
@@ -153,6 +110,7 @@ final class ChatEndpoint {
                 .appendString(",\"cost\":").appendString(Money.toUsd(charged).toPlainString())
                 .appendString(",\"is_byok\":false,\"prompt_tokens_details\":{\"cached_tokens\":")
                 .appendString(Integer.toString(u.cachedTokens()))
+                .appendString(",\"cache_write_tokens\":").appendString(Integer.toString(u.cacheWriteTokens()))
                 .appendString("},\"completion_tokens_details\":{\"reasoning_tokens\":")
                 .appendString(Integer.toString(u.reasoningTokens()))
                 .appendString("},\"cost_details\":{\"upstream_inference_cost\":null}}");

@@ -1,0 +1,76 @@
+package co.corouter.server.ingress;
+
+import co.corouter.server.common.Ids;
+import co.corouter.server.pipeline.Exchange;
+import co.corouter.server.pipeline.Failure;
+import co.corouter.server.pipeline.Pipeline;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The HTTP half of a pipeline, for one {@link Dialect}: watches the client from the request head on, reads the body,
+ * runs the {@link Pipeline} and has the dialect render its outcome — a whole answer, the end of a stream, or an error
+ * (after a stream started, as a final event).
+ */
+final class PipelineEndpoint {
+
+    private final Pipeline pipeline;
+    private final Dialect dialect;
+    private final EdgeGuard guard;
+    private final int bodyLimit;
+
+    PipelineEndpoint(Pipeline pipeline, Dialect dialect, EdgeGuard guard, int bodyLimit) {
+        this.pipeline = pipeline;
+        this.dialect = dialect;
+        this.guard = guard;
+        this.bodyLimit = bodyLimit;
+    }
+
+    void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpServerResponse response = ctx.response();
+        EdgeGuard.Request watch = ctx.get(IngressVerticle.WATCH);
+        String id = Ids.generationId();
+        ResponseChunkSink sink = new ResponseChunkSink(response);
+        Exchange exchange = new Exchange(id, dialect.authorization(request), sink);
+        sink.translator(dialect.streamTranslator(exchange));
+        response.putHeader("X-Generation-Id", id).putHeader("x-request-id", id);
+        dialect.open(exchange, response);
+        // from here on a client that leaves is noticed, whatever the pipeline is waiting for
+        response.closeHandler(v -> {
+            exchange.clientClosed();
+            if (exchange.body() == null) {
+                guard.finished(watch); // it left during its upload: no pipeline will finish it
+            }
+        });
+        watch.holdForPipeline(exchange);
+        BodyReader.read(request, watch, bodyLimit, guard)
+                .onSuccess(body -> {
+                    exchange.body(body);
+                    pipeline.run(exchange).onComplete(done -> {
+                        respond(exchange, sink, response);
+                        guard.finished(watch);
+                    });
+                })
+                .onFailure(refused -> guard.finished(watch));
+    }
+
+    private void respond(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
+        if (response.closed() || response.ended()) {
+            return;
+        }
+        Failure failure = exchange.failureView();
+        if (failure == null) {
+            if (exchange.streamOutcome() != null) {
+                dialect.streamEnd(exchange, sink, response);
+            } else {
+                dialect.whole(exchange, response);
+            }
+        } else if (exchange.streamStarted()) {
+            dialect.streamError(exchange, failure, sink, response);
+        } else {
+            dialect.error(exchange, failure, response);
+        }
+    }
+}
