@@ -129,11 +129,12 @@ final class AccountApi {
                 .put("native_tokens_prompt", row.getInteger("prompt_tokens"))
                 .put("native_tokens_completion", row.getInteger("completion_tokens"))
                 .put("native_tokens_cached", row.getInteger("cached_tokens"))
+                .put("native_tokens_cache_write", row.getInteger("cache_write_tokens"))
                 .put("native_tokens_reasoning", row.getInteger("reasoning_tokens"))
                 .put("usage", Money.toUsd(row.getLong("cost")))
                 .put("usage_estimated", row.getBoolean("usage_estimated"))
                 .put("is_byok", false)
-                .put("api_type", "completions")
+                .put("api_type", row.getString("api"))
                 .put("provider_responses", providerResponses(row));
     }
 

@@ -16,14 +16,21 @@ public enum Api {
 
     private final String path;
     private final Dialect dialect;
+    private final String label;
 
     Api(String path, Dialect dialect) {
         this.path = path;
         this.dialect = dialect;
+        this.label = name().toLowerCase(java.util.Locale.ROOT);
     }
 
     public String path() {
         return path;
+    }
+
+    /** The name usage rows and {@code /v1/generation} give it. */
+    public String label() {
+        return label;
     }
 
     Dialect dialect() {

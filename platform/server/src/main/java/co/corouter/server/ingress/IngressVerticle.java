@@ -94,7 +94,7 @@ public final class IngressVerticle extends VerticleBase {
         Router web = Router.router(vertx);
         web.route().handler(this::arrived);
         for (Api api : Api.values()) {
-            PipelineEndpoint endpoint = new PipelineEndpoint(deps.pipelines().get(api), api.dialect(), guard,
+            PipelineEndpoint endpoint = new PipelineEndpoint(deps.pipelines().get(api), api, guard,
                     http.bodyLimitBytes());
             web.post(api.path()).handler(endpoint::handle);
         }

@@ -16,13 +16,15 @@ import io.vertx.ext.web.RoutingContext;
 final class PipelineEndpoint {
 
     private final Pipeline pipeline;
+    private final Api api;
     private final Dialect dialect;
     private final EdgeGuard guard;
     private final int bodyLimit;
 
-    PipelineEndpoint(Pipeline pipeline, Dialect dialect, EdgeGuard guard, int bodyLimit) {
+    PipelineEndpoint(Pipeline pipeline, Api api, EdgeGuard guard, int bodyLimit) {
         this.pipeline = pipeline;
-        this.dialect = dialect;
+        this.api = api;
+        this.dialect = api.dialect();
         this.guard = guard;
         this.bodyLimit = bodyLimit;
     }
@@ -34,6 +36,7 @@ final class PipelineEndpoint {
         String id = Ids.generationId();
         ResponseChunkSink sink = new ResponseChunkSink(response);
         Exchange exchange = new Exchange(id, dialect.authorization(request), sink);
+        exchange.api(api.label());
         sink.translator(dialect.streamTranslator(exchange));
         response.putHeader("X-Generation-Id", id).putHeader("x-request-id", id);
         dialect.open(exchange, response);

@@ -32,13 +32,15 @@ public final class MeteringContract {
             int promptTokens,
             int completionTokens,
             int cachedTokens,
+            int cacheWriteTokens,
             int reasoningTokens,
             boolean usageEstimated,
             boolean cancelled,
             long cost,
             int latencyMillis,
             long createdAtMillis,
-            String providerResponses) {
+            String providerResponses,
+            String api) {
     }
 
     /** Usage rows as JSON objects (column names as keys; {@code cost} in nano-dollars). */

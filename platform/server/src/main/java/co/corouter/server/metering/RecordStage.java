@@ -75,8 +75,8 @@ public final class RecordStage implements Stage {
         backlog.offer(new UsageRecord(exchange.id(), exchange.principal().accountId(), exchange.principal().keyId(),
                 served.model().id(), served.endpoint().provider(), served.endpoint().upstreamModel(), chat.stream(),
                 status, errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
-                u.reasoningTokens(), u.estimated(), exchange.cancelled(), exchange.charged(), exchange.latencyMillis(),
-                exchange.createdMillis(), attempts(exchange.attempts())));
+                u.cacheWriteTokens(), u.reasoningTokens(), u.estimated(), exchange.cancelled(), exchange.charged(), exchange.latencyMillis(),
+                exchange.createdMillis(), attempts(exchange.attempts()), exchange.api()));
         return DONE;
     }
 

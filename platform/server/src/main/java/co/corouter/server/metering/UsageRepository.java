@@ -33,18 +33,20 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
             INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
                                      error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
                                      reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
-                                     charge_txn_id, provider_responses)
+                                     charge_txn_id, provider_responses, cache_write_tokens, api)
             SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
                                  $7::bool[], $8::int[], $9::text[], $10::text[], $11::int[], $12::int[],
                                  $13::int[], $14::int[], $15::bool[], $16::bool[], $17::bigint[], $18::int[],
-                                 $19::timestamptz[], $20::bigint[], $21::text[])""";
+                                 $19::timestamptz[], $20::bigint[], $21::text[], $22::int[], $23::text[])""";
 
     /** A usage row whose charge cannot be applied (see {@link #recordUncollected}): kept, at cost 0. */
     static final String RECORD_UNCOLLECTED = """
             INSERT INTO generations (id, account_id, api_key_id, model, provider, upstream_model, streamed, status,
                                      error_code, finish_reason, prompt_tokens, completion_tokens, cached_tokens,
-                                     reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'charge_failed', $9, $10, $11, $12, $13, $14, $15, 0, $16, $17)
+                                     reasoning_tokens, usage_estimated, cancelled, cost, latency_ms, created_at,
+                                     cache_write_tokens, api)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'charge_failed', $9, $10, $11, $12, $13, $14, $15, 0, $16, $17,
+                    $18, $19)
             ON CONFLICT (id) DO NOTHING""";
 
     private final Pool pool;
@@ -125,6 +127,8 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
         OffsetDateTime[] created = new OffsetDateTime[n];
         Long[] charge = new Long[n];
         String[] attempts = new String[n];
+        Integer[] written = new Integer[n];
+        String[] api = new String[n];
         for (int i = 0; i < n; i++) {
             UsageRecord r = batch.get(i);
             id[i] = r.generationId();
@@ -148,9 +152,12 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
             created[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC);
             charge[i] = r.cost() > 0 ? chargeTransactions.get(r.accountId()) : null;
             attempts[i] = r.providerResponses();
+            written[i] = r.cacheWriteTokens();
+            api[i] = r.api();
         }
         return Tuple.tuple(List.of(id, account, key, model, provider, upstream, streamed, status, error, finish,
-                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, charge, attempts));
+                prompt, completion, cached, reasoning, estimated, cancelled, cost, latency, created, charge, attempts,
+                written, api));
     }
 
     /**
@@ -164,7 +171,8 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 .addValue(r.status()).addValue(r.finishReason()).addValue(r.promptTokens())
                 .addValue(r.completionTokens()).addValue(r.cachedTokens()).addValue(r.reasoningTokens())
                 .addValue(r.usageEstimated()).addValue(r.cancelled()).addValue(r.latencyMillis())
-                .addValue(OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC));
+                .addValue(OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC))
+                .addValue(r.cacheWriteTokens()).addValue(r.api());
         return pool.preparedQuery(RECORD_UNCOLLECTED).execute(params).mapEmpty();
     }
 
@@ -219,6 +227,8 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 .put("prompt_tokens", row.getInteger("prompt_tokens"))
                 .put("completion_tokens", row.getInteger("completion_tokens"))
                 .put("cached_tokens", row.getInteger("cached_tokens"))
+                .put("cache_write_tokens", row.getInteger("cache_write_tokens"))
+                .put("api", row.getString("api"))
                 .put("reasoning_tokens", row.getInteger("reasoning_tokens"))
                 .put("usage_estimated", row.getBoolean("usage_estimated"))
                 .put("cancelled", row.getBoolean("cancelled"))

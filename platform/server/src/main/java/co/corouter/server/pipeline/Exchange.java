@@ -50,6 +50,7 @@ public final class Exchange {
     private final long createdMillis = System.currentTimeMillis();
     private final String authorization;
     private final ChunkSink sink;
+    private String api = "chat";
     private Buffer body;
     private Object[] slots = new Object[8];
 
@@ -80,6 +81,15 @@ public final class Exchange {
         this.id = id;
         this.authorization = authorization;
         this.sink = sink;
+    }
+
+    /** The API the request came through ({@code chat}, {@code messages}, {@code completions}, {@code embeddings}). */
+    public String api() {
+        return api;
+    }
+
+    public void api(String api) {
+        this.api = api;
     }
 
     /** The generation id: {@code X-Generation-Id}, the usage row's key and the charge's idempotency key. */

@@ -9,6 +9,8 @@ import co.corouter.server.config.Secrets;
 import co.corouter.server.config.ServerOptions;
 import co.corouter.server.routing.ModelCatalog;
 import co.corouter.server.storage.Database;
+import co.corouter.testkit.anthropic.FakeAnthropicUpstream;
+import co.corouter.testkit.gemini.FakeGeminiUpstream;
 import co.corouter.testkit.upstream.FakeOpenAiUpstream;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -59,6 +61,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     private Vertx upstreamVertx;
     private FakeOpenAiUpstream upstream;
     private final Map<String, FakeOpenAiUpstream> upstreams = new java.util.LinkedHashMap<>();
+    private final Map<String, FakeAnthropicUpstream> anthropics = new java.util.LinkedHashMap<>();
+    private final Map<String, FakeGeminiUpstream> geminis = new java.util.LinkedHashMap<>();
     private Corouter node;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -75,6 +79,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     public static final class Builder {
         private boolean fakeUpstream;
         private final List<String> namedUpstreams = new ArrayList<>();
+        private final List<String> anthropicUpstreams = new ArrayList<>();
+        private final List<String> geminiUpstreams = new ArrayList<>();
         private final JsonObject overrides = new JsonObject();
         private final JsonArray extraModels = new JsonArray();
         private Path pluginsDir = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
@@ -91,6 +97,18 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
          */
         public Builder withFakeUpstreams(String... names) {
             namedUpstreams.addAll(List.of(names));
+            return this;
+        }
+
+        /** Fake Anthropic Messages APIs, each served to a provider instance of type {@code anthropic} named as given. */
+        public Builder withFakeAnthropic(String... names) {
+            anthropicUpstreams.addAll(List.of(names));
+            return this;
+        }
+
+        /** Fake Gemini APIs, each served to a provider instance of type {@code gemini} named as given. */
+        public Builder withFakeGemini(String... names) {
+            geminiUpstreams.addAll(List.of(names));
             return this;
         }
 
@@ -139,7 +157,8 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                 .put("completion_tokens", 16);
         builder.mockConfig.accept(mock);
         providers.put("mock", new JsonObject().put("type", "mock").put("config", mock));
-        if (builder.fakeUpstream || !builder.namedUpstreams.isEmpty()) {
+        if (builder.fakeUpstream || !builder.namedUpstreams.isEmpty() || !builder.anthropicUpstreams.isEmpty()
+                || !builder.geminiUpstreams.isEmpty()) {
             upstreamVertx = Vertx.vertx();
         }
         if (builder.fakeUpstream) {
@@ -153,6 +172,20 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
             upstreams.put(name, named);
             providers.put(name, new JsonObject().put("type", "openai").put("config", new JsonObject()
                     .put("base_url", named.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
+        }
+        for (String name : builder.anthropicUpstreams) {
+            FakeAnthropicUpstream fake = await(new FakeAnthropicUpstream().requireApiKey("sk-upstream-test")
+                    .start(upstreamVertx));
+            anthropics.put(name, fake);
+            providers.put(name, new JsonObject().put("type", "anthropic").put("config", new JsonObject()
+                    .put("base_url", fake.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
+        }
+        for (String name : builder.geminiUpstreams) {
+            FakeGeminiUpstream fake = await(new FakeGeminiUpstream().requireApiKey("sk-upstream-test")
+                    .start(upstreamVertx));
+            geminis.put(name, fake);
+            providers.put(name, new JsonObject().put("type", "gemini").put("config", new JsonObject()
+                    .put("base_url", fake.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
         }
         JsonObject root = new JsonObject()
                 .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000)
@@ -249,6 +282,14 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     /** A fake upstream of {@link Builder#withFakeUpstreams}. */
     public FakeOpenAiUpstream upstream(String name) {
         return upstreams.get(name);
+    }
+
+    public FakeAnthropicUpstream anthropic(String name) {
+        return anthropics.get(name);
+    }
+
+    public FakeGeminiUpstream gemini(String name) {
+        return geminis.get(name);
     }
 
     public String baseUrl() {

@@ -100,13 +100,15 @@ class MessagesApiTest {
         assertThat(Money.toUsd(debit)).isEqualByComparingTo(cost(message.usage()));
         assertThat(debit).isEqualTo(21 * 2_000L + 7 * 10_000L);
         assertThat(NODE.balance(account.id())).isEqualTo(Money.NANOS_PER_USD - debit);
-        assertThat(NODE.sql("SELECT prompt_tokens, completion_tokens, streamed, status FROM generations WHERE id = $1",
-                generationId).iterator().next().toJson().encode())
-                .isEqualTo("{\"prompt_tokens\":21,\"completion_tokens\":7,\"streamed\":false,\"status\":200}");
+        assertThat(NODE.sql("SELECT prompt_tokens, completion_tokens, streamed, status, api FROM generations "
+                + "WHERE id = $1", generationId).iterator().next().toJson().encode())
+                .isEqualTo("{\"prompt_tokens\":21,\"completion_tokens\":7,\"streamed\":false,\"status\":200,"
+                        + "\"api\":\"messages\"}");
         // /v1/generation shows the same generation and cost
         JsonObject generation = new JsonObject(NODE.get("/v1/generation?id=" + generationId, account.key()).body())
                 .getJsonObject("data");
         assertThat(new BigDecimal(generation.getValue("total_cost").toString())).isEqualByComparingTo(Money.toUsd(debit));
+        assertThat(generation.getString("api_type")).isEqualTo("messages");
         NODE.assertLedgerBalances();
     }
 

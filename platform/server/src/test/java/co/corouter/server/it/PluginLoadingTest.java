@@ -39,6 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
 class PluginLoadingTest {
 
     private static final Path BUILT_PLUGINS = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
+    /** Every provider plugin the build produces; each must load beside the bad neighbours. */
+    private static final String[] GOOD_TYPES = {"mock", "openai", "anthropic", "gemini"};
+    private static final String[] GOOD_PLUGINS = {"provider-mock", "provider-openai", "provider-anthropic",
+            "provider-gemini"};
     private static final Path MOCK_JAR = BUILT_PLUGINS.resolve("corouter-provider-mock.jar");
 
     /** Must exist before the extension's beforeAll starts the node, hence static and not a {@code @TempDir}. */
@@ -70,11 +74,11 @@ class PluginLoadingTest {
 
         Map<String, ModelProvider> providers = host.start();
 
-        assertThat(providers).containsOnlyKeys("mock", "openai");
+        assertThat(providers).containsOnlyKeys(GOOD_TYPES);
         assertThat(host.statuses()).extracting(PluginStatus::id)
                 .contains("provider-mock", "provider-openai", "provider-future", "provider-ghost");
         assertThat(host.statuses()).filteredOn(s -> s.state().equals("STARTED")).extracting(PluginStatus::id)
-                .containsExactlyInAnyOrder("provider-mock", "provider-openai");
+                .containsExactlyInAnyOrder(GOOD_PLUGINS);
         assertThat(host.statuses()).filteredOn(s -> s.state().equals("STARTED"))
                 .allSatisfy(s -> assertThat(s.error()).isNull());
 
@@ -127,14 +131,14 @@ class PluginLoadingTest {
         pluginsWithBadNeighbours(pluginsDir);
         assertThat(pluginsDir.resolve("broken.jar")).isRegularFile();
         host = new PluginHost(pluginsDir);
-        assertThat(host.start()).containsOnlyKeys("mock", "openai");
+        assertThat(host.start()).containsOnlyKeys(GOOD_TYPES);
         List<PluginStatus> first = host.statuses();
         host.stop();
 
         host = new PluginHost(pluginsDir);
         Map<String, ModelProvider> again = host.start();
 
-        assertThat(again).containsOnlyKeys("mock", "openai");
+        assertThat(again).containsOnlyKeys(GOOD_TYPES);
         assertThat(host.statuses()).containsExactlyInAnyOrderElementsOf(first);
     }
 
@@ -155,8 +159,11 @@ class PluginLoadingTest {
     void pluginClassesAreNotOnTheTestClasspath() {
         assertThatThrownBy(() -> Class.forName("co.corouter.provider.mock.MockProvider"))
                 .isInstanceOf(ClassNotFoundException.class);
-        assertThatThrownBy(() -> Class.forName("co.corouter.provider.openai.OpenAiProvider", false,
-                getClass().getClassLoader())).isInstanceOf(ClassNotFoundException.class);
+        for (String provider : List.of("co.corouter.provider.openai.OpenAiProvider",
+                "co.corouter.provider.anthropic.AnthropicProvider", "co.corouter.provider.gemini.GeminiProvider")) {
+            assertThatThrownBy(() -> Class.forName(provider, false, getClass().getClassLoader()))
+                    .as(provider).isInstanceOf(ClassNotFoundException.class);
+        }
     }
 
     @Test
@@ -189,7 +196,7 @@ class PluginLoadingTest {
         assertThat(plugins).containsKeys("provider-mock", "provider-openai", "provider-future", "provider-ghost",
                 "broken.jar");
         assertThat(plugins.values()).filteredOn(p -> p.getString("state").equals("STARTED"))
-                .extracting(p -> p.getString("id")).containsExactlyInAnyOrder("provider-mock", "provider-openai");
+                .extracting(p -> p.getString("id")).containsExactlyInAnyOrder(GOOD_PLUGINS);
         assertThat(plugins.get("provider-mock").getString("state")).isEqualTo("STARTED");
         assertThat(plugins.get("provider-mock").getString("version")).isNotBlank();
         assertThat(plugins.get("provider-openai").getString("state")).isEqualTo("STARTED");

@@ -51,8 +51,8 @@ class SettlementSafetyTest {
 
     UsageRecord record(long accountId, long keyId, long cost) {
         return new UsageRecord("gen-test-" + UUID.randomUUID(), accountId, keyId, CorouterNode.MOCK_MODEL, "mock",
-                "mock-small", false, 200, null, "stop", 10, 10, 0, 0, false, false, cost, 5,
-                System.currentTimeMillis(), null);
+                "mock-small", false, 200, null, "stop", 10, 10, 0, 0, 0, false, false, cost, 5,
+                System.currentTimeMillis(), null, "chat");
     }
 
     long leased(long accountId) {

@@ -171,7 +171,7 @@ public final class Behaviour {
         return b;
     }
 
-    /** Sends no {@code usage} at all: neither in a whole completion nor as a stream's usage chunk. */
+    /** Sends no {@code usage} at all: neither in a whole completion (or embeddings) nor as a stream's usage chunk. */
     public Behaviour omitUsage() {
         Behaviour b = copy();
         b.omitUsage = true;
@@ -242,14 +242,14 @@ public final class Behaviour {
         return fault(Fault.END, events);
     }
 
-    /** Whole completion: answers 200 with truncated, unparseable JSON. */
+    /** Whole completion or embeddings: answers 200 with truncated, unparseable JSON. */
     public Behaviour malformedBody() {
         Behaviour b = copy();
         b.malformedBody = true;
         return b;
     }
 
-    /** Whole completion: answers 200 with valid JSON that has no {@code choices}. */
+    /** Whole completion: answers 200 with valid JSON that has no {@code choices} (embeddings: no {@code data}). */
     public Behaviour missingChoices() {
         Behaviour b = copy();
         b.missingChoices = true;

@@ -27,7 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A hostile stand-in for an OpenAI-compatible upstream: {@code POST /v1/chat/completions} on 127.0.0.1,
  * answering whole completions or SSE streams exactly in OpenAI's shape, or misbehaving as scripted by a
- * {@link Behaviour} (error status, hang, reset mid-stream, malformed chunk, missing usage, ...).
+ * {@link Behaviour} (error status, hang, reset mid-stream, malformed chunk, missing usage, ...). It also serves
+ * {@code POST /v1/embeddings} in OpenAI's shape, with the vectors of {@link FakeEmbeddings} ({@code dimensions} and
+ * {@code encoding_format} honoured, {@code usage.prompt_tokens} = {@link FakeEmbeddings#tokens} of the inputs) and
+ * the same behaviours: error status, hang, delay, reset, malformed body, missing usage.
  *
  * <pre>
  * FakeOpenAiUpstream upstream = new FakeOpenAiUpstream().requireApiKey("sk-test");
@@ -46,6 +49,7 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class FakeOpenAiUpstream {
 
     private static final String CHAT_PATH = "/v1/chat/completions";
+    private static final String EMBEDDINGS_PATH = "/v1/embeddings";
 
     private final AtomicReference<Behaviour> defaultBehaviour = new AtomicReference<>(Behaviour.normal());
     private final Queue<Behaviour> queued = new ConcurrentLinkedQueue<>();
@@ -177,7 +181,8 @@ public final class FakeOpenAiUpstream {
         requestCount.incrementAndGet();
 
         HttpServerResponse response = request.response();
-        if (request.method() != HttpMethod.POST || !CHAT_PATH.equals(request.path())) {
+        boolean embeddings = EMBEDDINGS_PATH.equals(request.path());
+        if (request.method() != HttpMethod.POST || !(embeddings || CHAT_PATH.equals(request.path()))) {
             sendError(response, trace, 404, "invalid_request_error", "unknown_url",
                     "Unknown request URL: " + request.method() + " " + request.path());
             return;
@@ -196,10 +201,11 @@ public final class FakeOpenAiUpstream {
         Behaviour behaviour = queued.poll();
         Behaviour forModel = body.getValue("model") instanceof String model ? byModel.get(model) : null;
         Behaviour chosen = behaviour != null ? behaviour : forModel != null ? forModel : defaultBehaviour.get();
-        after(chosen.delayMs, () -> act(request, body, chosen, trace));
+        after(chosen.delayMs, () -> act(request, body, chosen, trace, embeddings));
     }
 
-    private void act(HttpServerRequest request, JsonObject body, Behaviour b, ResponseTrace trace) {
+    private void act(HttpServerRequest request, JsonObject body, Behaviour b, ResponseTrace trace,
+                     boolean embeddings) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
             return;
@@ -211,7 +217,9 @@ public final class FakeOpenAiUpstream {
             }
             case ERROR -> sendError(response, trace, b.status, errorType(b), errorCode(b), errorMessage(b));
             case ANSWER -> {
-                if (Boolean.TRUE.equals(body.getValue("stream"))) {
+                if (embeddings) {
+                    FakeOpenAiEmbeddings.answer(request, body, b, trace);
+                } else if (Boolean.TRUE.equals(body.getValue("stream"))) {
                     stream(request, body, b, trace);
                 } else {
                     complete(request, body, b, trace);
@@ -448,14 +456,14 @@ public final class FakeOpenAiUpstream {
         return out;
     }
 
-    private static void sendError(HttpServerResponse response, ResponseTrace trace, int status, String type,
-                                  String code, String message) {
+    static void sendError(HttpServerResponse response, ResponseTrace trace, int status, String type, String code,
+                          String message) {
         response.setStatusCode(status).putHeader("Content-Type", "application/json");
         end(response, trace, new JsonObject().put("error", errorObject(status, type, code, message)).toBuffer());
     }
 
     /** Ends the response ({@code body} may be null); the trace records it once the end reached the connection. */
-    private static void end(HttpServerResponse response, ResponseTrace trace, Buffer body) {
+    static void end(HttpServerResponse response, ResponseTrace trace, Buffer body) {
         (body == null ? response.end() : response.end(body)).onSuccess(ended -> trace.ended.tryComplete());
     }
 

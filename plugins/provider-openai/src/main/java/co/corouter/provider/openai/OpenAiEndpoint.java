@@ -3,6 +3,8 @@ package co.corouter.provider.openai;
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChatRequest;
 import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.EmbeddingRequest;
+import co.corouter.plugin.api.Embeddings;
 import co.corouter.plugin.api.ProviderEndpoint;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
@@ -31,8 +33,9 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * One {@code openai} provider instance: {@code POST {base_url}/chat/completions} over a single keep-alive
- * HTTP/1.1 connection pool. Methods are called on an event loop and never block.
+ * One {@code openai} provider instance: {@code POST {base_url}/chat/completions} and {@code POST {base_url}/embeddings}
+ * ({@link OpenAiEmbeddings}) over a single keep-alive HTTP/1.1 connection pool. Methods are called on an event loop and
+ * never block.
  *
  * <p>Usage is the upstream's own. When it sent none (a stream cut off, cancelled or ended before its usage chunk, an
  * upstream that omits usage), the output received is counted with the host's {@link TokenCounter} and reported as
@@ -76,7 +79,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     public Future<ChatCompletion> complete(ChatRequest chat) {
         Buffer payload = UpstreamBody.of(chat, false);
         UpstreamCall<ChatCompletion> call = new UpstreamCall<>(vertx, chat, false);
-        client.request(requestOptions("application/json"))
+        client.request(requestOptions(options.chatCompletionsPath(), "application/json"))
                 .compose(call::adopt)
                 .compose(request -> request.send(payload))
                 .compose(response -> {
@@ -99,10 +102,39 @@ final class OpenAiEndpoint implements ProviderEndpoint {
     public Future<StreamOutcome> stream(ChatRequest chat, ChunkSink sink) {
         Buffer payload = UpstreamBody.of(chat, true);
         UpstreamCall<StreamOutcome> call = new UpstreamCall<>(vertx, chat, true);
-        client.request(requestOptions(EVENT_STREAM))
+        client.request(requestOptions(options.chatCompletionsPath(), EVENT_STREAM))
                 .compose(call::adopt)
                 .compose(request -> request.send(payload))
                 .onSuccess(response -> relay(response, chat, sink, call))
+                .onFailure(call::fail);
+        return call.future();
+    }
+
+    @Override
+    public Future<Embeddings> embed(EmbeddingRequest embedding) {
+        UpstreamCall<Embeddings> call = new UpstreamCall<>(vertx, embedding);
+        if (call.settled()) {
+            return call.future(); // cancelled before it began: no upstream call at all
+        }
+        Buffer payload;
+        try {
+            payload = OpenAiEmbeddings.body(embedding);
+        } catch (IllegalArgumentException invalid) {
+            call.fail(new ProviderException(Kind.BAD_REQUEST, "the embeddings request body is not a JSON object"));
+            return call.future();
+        }
+        client.request(requestOptions(options.baseUrl().getRawPath() + "/embeddings", "application/json"))
+                .compose(call::adopt)
+                .compose(request -> request.send(payload))
+                .compose(response -> response.body().map(body -> {
+                    call.exchangeEnded();
+                    int status = response.statusCode();
+                    if (status / 100 != 2) {
+                        throw UpstreamErrors.ofStatus(status, response.headers(), body);
+                    }
+                    return OpenAiEmbeddings.embeddings(status, body, embedding, tokens);
+                }))
+                .onSuccess(call::succeed)
                 .onFailure(call::fail);
         return call.future();
     }
@@ -112,10 +144,10 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         return client.close();
     }
 
-    private RequestOptions requestOptions(String accept) {
+    private RequestOptions requestOptions(String path, String accept) {
         RequestOptions request = new RequestOptions()
                 .setMethod(HttpMethod.POST)
-                .setURI(options.chatCompletionsPath())
+                .setURI(path)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .putHeader(HttpHeaders.ACCEPT, accept);
         if (authorization != null) {

@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * The validated configuration of one {@code openai} provider instance.
  *
  * <pre>
- * base_url:           https://api.openai.com/v1   # required; {base_url}/chat/completions is called
+ * base_url:           https://api.openai.com/v1   # required; {base_url}/chat/completions, /embeddings
  * api_key_env:        OPENAI_API_KEY              # optional: name of the secret holding the key
  * connect_timeout_ms: 10000                       # optional, default 10000
  * max_connections:    256                         # optional: HTTP/1.1 keep-alive pool size, default 256

@@ -1,6 +1,7 @@
 package co.corouter.provider.openai;
 
 import co.corouter.plugin.api.ChatRequest;
+import co.corouter.plugin.api.EmbeddingRequest;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.Usage;
@@ -46,13 +47,24 @@ final class UpstreamCall<T> {
 
     /** @param stream whether the idle limit applies (a whole completion's body is not read piece by piece here) */
     UpstreamCall(Vertx vertx, ChatRequest chat, boolean stream) {
+        this(vertx, chat.timeoutMillis(), chat.firstByteTimeoutMillis(), stream ? chat.idleTimeoutMillis() : 0,
+                chat.cancelled());
+    }
+
+    /** An embeddings call: only the whole-request budget applies. */
+    UpstreamCall(Vertx vertx, EmbeddingRequest request) {
+        this(vertx, request.timeoutMillis(), 0, 0, request.cancelled());
+    }
+
+    private UpstreamCall(Vertx vertx, long budgetMillis, long firstByteMillis, long idleMillis,
+                         Future<Void> cancelled) {
         this.vertx = vertx;
-        this.budgetMillis = chat.timeoutMillis();
-        this.firstByteMillis = chat.firstByteTimeoutMillis();
-        this.idleMillis = stream ? chat.idleTimeoutMillis() : 0;
+        this.budgetMillis = budgetMillis;
+        this.firstByteMillis = firstByteMillis;
+        this.idleMillis = idleMillis;
         arm(startedNanos);
-        if (chat.cancelled() != null) {
-            chat.cancelled().onComplete(ignored -> fail(new ProviderException(Kind.CANCELLED,
+        if (cancelled != null) {
+            cancelled.onComplete(ignored -> fail(new ProviderException(Kind.CANCELLED,
                     "the host cancelled the call (its client went away or its deadline passed)")));
         }
     }
