@@ -107,9 +107,12 @@ class CancellationTest {
     void hangUpWhileBlocked(String blocked, String lockSql, Object... params) throws Exception {
         SqlConnection lock = lock(lockSql, params);
         try {
+            int connections = NODE.node().edge().connections();
             RawHttp client = post(body("hello", false));
             awaitBlockedQuery(blocked);
             client.reset();
+            // the node must have seen the reset before the lock goes: else the query's answer may overtake it
+            NODE.awaitCondition("the node saw the reset", () -> NODE.node().edge().connections() <= connections);
         } finally {
             release(lock);
         }

@@ -22,12 +22,19 @@ import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.Usage;
+import com.anthropic.models.messages.ContentBlockParam;
+import com.anthropic.models.messages.Tool;
+import com.anthropic.models.messages.ToolChoice;
+import com.anthropic.models.messages.ToolChoiceAuto;
+import com.anthropic.models.messages.ToolResultBlockParam;
+import com.anthropic.models.messages.ToolUseBlock;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,6 +116,63 @@ class MessagesApiTest {
                 .getJsonObject("data");
         assertThat(new BigDecimal(generation.getValue("total_cost").toString())).isEqualByComparingTo(Money.toUsd(debit));
         assertThat(generation.getString("api_type")).isEqualTo("messages");
+        NODE.assertLedgerBalances();
+    }
+
+    @Test
+    void anthropicToolsReachAnOpenAiUpstreamAsFunctionsAndItsToolCallsComeBackAsToolUseWholeAndStreamed() {
+        NODE.upstream().behave(Behaviour.normal().content("Let me look.").chunks(2)
+                .toolCall("call_9", "weather", "{\"city\":\"Lima\"}").promptTokens(40).completionTokens(9));
+        MessageCreateParams params = MessageCreateParams.builder().model(CorouterNode.FAKE_MODEL).maxTokens(200)
+                .addUserMessage("Weather in Lima?")
+                .addTool(Tool.builder().name("weather").description("current weather")
+                        .inputSchema(Tool.InputSchema.builder().properties(JsonValue.from(Map.of("city",
+                                Map.of("type", "string")))).required(List.of("city")).build()).build())
+                .toolChoice(ToolChoice.ofAuto(ToolChoiceAuto.builder().build()))
+                .build();
+
+        Message whole = client.messages().create(params);
+        JsonObject sent = NODE.upstream().lastRequest().body();
+        JsonObject function = sent.getJsonArray("tools").getJsonObject(0);
+        assertThat(function.getString("type")).isEqualTo("function");
+        assertThat(function.getJsonObject("function").getString("name")).isEqualTo("weather");
+        assertThat(function.getJsonObject("function").getJsonObject("parameters").getJsonArray("required"))
+                .containsExactly("city");
+        assertThat(sent.getValue("tool_choice")).isEqualTo("auto");
+        assertThat(whole.stopReason()).contains(StopReason.TOOL_USE);
+        assertThat(whole.content().get(0).text().orElseThrow().text()).isEqualTo("Let me look.");
+        ToolUseBlock use = whole.content().get(1).toolUse().orElseThrow();
+        assertThat(use.id()).isEqualTo("call_9");
+        assertThat(use.name()).isEqualTo("weather");
+        assertThat(use._input().convert(Map.class)).isEqualTo(Map.of("city", "Lima"));
+
+        MessageAccumulator accumulator = MessageAccumulator.create();
+        try (StreamResponse<RawMessageStreamEvent> stream = client.messages().createStreaming(params)) {
+            stream.stream().forEach(accumulator::accumulate);
+        }
+        Message streamed = accumulator.message();
+        assertThat(streamed.stopReason()).contains(StopReason.TOOL_USE);
+        assertThat(streamed.content()).hasSize(2);
+        assertThat(streamed.content().get(1).toolUse().orElseThrow().id()).isEqualTo("call_9");
+        assertThat(streamed.content().get(1).toolUse().orElseThrow()._input().convert(Map.class))
+                .isEqualTo(Map.of("city", "Lima"));
+
+        // the SDK's tool_result turn reaches the OpenAI upstream as an assistant tool_calls + tool message pair
+        NODE.upstream().behave(Behaviour.normal().content("Lima: 19C."));
+        Message answer = client.messages().create(params.toBuilder().addMessage(whole)
+                .addUserMessageOfContentBlockParams(List.of(ContentBlockParam.ofToolResult(ToolResultBlockParam
+                        .builder().toolUseId("call_9").content("19C").build()))).build());
+        assertThat(answer.content().get(0).text().orElseThrow().text()).isEqualTo("Lima: 19C.");
+        var turns = NODE.upstream().lastRequest().body().getJsonArray("messages");
+        JsonObject assistant = turns.getJsonObject(1);
+        assertThat(assistant.getString("role")).isEqualTo("assistant");
+        assertThat(assistant.getJsonArray("tool_calls").getJsonObject(0).getString("id")).isEqualTo("call_9");
+        JsonObject tool = turns.getJsonObject(2);
+        assertThat(tool.getString("role")).isEqualTo("tool");
+        assertThat(tool.getString("tool_call_id")).isEqualTo("call_9");
+        assertThat(tool.getValue("content").toString()).contains("19C");
+        NODE.flushUsage();
+        assertThat(NODE.usageRows(account.id())).isEqualTo(3);
         NODE.assertLedgerBalances();
     }
 

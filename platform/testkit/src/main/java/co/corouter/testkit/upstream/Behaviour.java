@@ -51,6 +51,8 @@ public final class Behaviour {
     String errorCode;
     String errorMessage;
     Map<String, String> headers = Map.of();
+    /** The function call the assistant makes after its text, or null: id, name, arguments (a JSON text). */
+    String[] toolCall;
 
     private Behaviour() {
     }
@@ -80,6 +82,7 @@ public final class Behaviour {
         b.errorCode = errorCode;
         b.errorMessage = errorMessage;
         b.headers = headers;
+        b.toolCall = toolCall;
         return b;
     }
 
@@ -161,6 +164,18 @@ public final class Behaviour {
     public Behaviour completionTokens(int tokens) {
         Behaviour b = copy();
         b.completionTokens = tokens;
+        return b;
+    }
+
+    /**
+     * After its text the assistant calls function {@code name} with {@code argumentsJson}, as OpenAI does: a whole
+     * completion carries {@code message.tool_calls[0]}, a stream sends the call's id and name in one delta and the
+     * arguments in two more; the finish reason becomes {@code "tool_calls"}.
+     */
+    public Behaviour toolCall(String id, String name, String argumentsJson) {
+        Behaviour b = copy();
+        b.toolCall = new String[] {id, name, argumentsJson};
+        b.finishReason = "tool_calls";
         return b;
     }
 

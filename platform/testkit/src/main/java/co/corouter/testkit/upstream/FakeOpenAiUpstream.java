@@ -250,8 +250,7 @@ public final class FakeOpenAiUpstream {
         if (!b.missingChoices) {
             completion.put("choices", new JsonArray().add(new JsonObject()
                     .put("index", 0)
-                    .put("message", new JsonObject().put("role", "assistant").put("content", b.content)
-                            .putNull("refusal"))
+                    .put("message", message(b))
                     .putNull("logprobs")
                     .put("finish_reason", b.finishReason)));
         }
@@ -274,6 +273,17 @@ public final class FakeOpenAiUpstream {
                 .putNull("refusal"), null));
         for (String piece : split(b.content, b.chunks)) {
             chunks.add(chunk(id, body, usageField, new JsonObject().put("content", piece), null));
+        }
+        if (b.toolCall != null) {
+            String arguments = b.toolCall[2];
+            int half = arguments.length() / 2;
+            chunks.add(chunk(id, body, usageField, toolCallDelta(new JsonObject().put("index", 0)
+                    .put("id", b.toolCall[0]).put("type", "function")
+                    .put("function", new JsonObject().put("name", b.toolCall[1]).put("arguments", ""))), null));
+            for (String piece : List.of(arguments.substring(0, half), arguments.substring(half))) {
+                chunks.add(chunk(id, body, usageField, toolCallDelta(new JsonObject().put("index", 0)
+                        .put("function", new JsonObject().put("arguments", piece))), null));
+            }
         }
         JsonObject finish = chunk(id, body, usageField, new JsonObject(), b.finishReason);
         if (!b.omitUsage && b.usageOnFinishChunk) {
@@ -400,6 +410,20 @@ public final class FakeOpenAiUpstream {
                 && choices.getValue(0) instanceof JsonObject choice
                 && choice.getValue("delta") instanceof JsonObject delta
                 && delta.getValue("content") instanceof String content && !content.isEmpty();
+    }
+
+    private static JsonObject message(Behaviour b) {
+        JsonObject message = new JsonObject().put("role", "assistant").put("content", b.content).putNull("refusal");
+        if (b.toolCall != null) {
+            message.put("tool_calls", new JsonArray().add(new JsonObject().put("id", b.toolCall[0])
+                    .put("type", "function").put("function", new JsonObject().put("name", b.toolCall[1])
+                            .put("arguments", b.toolCall[2]))));
+        }
+        return message;
+    }
+
+    private static JsonObject toolCallDelta(JsonObject call) {
+        return new JsonObject().put("tool_calls", new JsonArray().add(call));
     }
 
     private static JsonObject chunk(String id, JsonObject request, boolean usageField, JsonObject delta,

@@ -85,6 +85,41 @@ class FakeOpenAiUpstreamTest {
     }
 
     @Test
+    void aToolCallComesAsMessageToolCallsOrAsIdNameAndArgumentDeltas(FakeOpenAiUpstream upstream,
+                                                                     VertxTestContext testContext) {
+        upstream.behave(Behaviour.normal().content("").chunks(1).toolCall("call_1", "weather", "{\"city\":\"Oslo\"}"));
+
+        post(upstream, request(false)).compose(whole -> post(upstream, request(true)).map(stream -> List.of(whole,
+                stream))).onComplete(testContext.succeeding(bodies -> testContext.verify(() -> {
+                    JsonObject choice = new JsonObject(bodies.get(0)).getJsonArray("choices").getJsonObject(0);
+                    JsonObject call = choice.getJsonObject("message").getJsonArray("tool_calls").getJsonObject(0);
+                    assertThat(call.getString("id")).isEqualTo("call_1");
+                    assertThat(call.getString("type")).isEqualTo("function");
+                    assertThat(call.getJsonObject("function").getString("name")).isEqualTo("weather");
+                    assertThat(call.getJsonObject("function").getString("arguments")).isEqualTo("{\"city\":\"Oslo\"}");
+                    assertThat(choice.getString("finish_reason")).isEqualTo("tool_calls");
+
+                    List<JsonObject> deltas = Arrays.stream(bodies.get(1).toString().split("\n\n"))
+                            .filter(e -> !e.equals("data: [DONE]"))
+                            .map(e -> new JsonObject(e.substring("data: ".length())).getJsonArray("choices")
+                                    .getJsonObject(0)).toList();
+                    StringBuilder arguments = new StringBuilder();
+                    deltas.forEach(d -> {
+                        JsonArray calls = d.getJsonObject("delta").getJsonArray("tool_calls");
+                        if (calls != null) {
+                            arguments.append(calls.getJsonObject(0).getJsonObject("function").getString("arguments"));
+                        }
+                    });
+                    assertThat(deltas).filteredOn(d -> d.getJsonObject("delta").containsKey("tool_calls"))
+                            .hasSize(3).first().satisfies(d -> assertThat(d.getJsonObject("delta")
+                                    .getJsonArray("tool_calls").getJsonObject(0).getString("id")).isEqualTo("call_1"));
+                    assertThat(arguments.toString()).isEqualTo("{\"city\":\"Oslo\"}");
+                    assertThat(deltas.get(deltas.size() - 1).getString("finish_reason")).isEqualTo("tool_calls");
+                    testContext.completeNow();
+                })));
+    }
+
+    @Test
     void playsQueuedBehavioursBeforeTheDefault(FakeOpenAiUpstream upstream, VertxTestContext testContext) {
         upstream.enqueue(Behaviour.error(503), Behaviour.error(429));
 
