@@ -53,6 +53,31 @@ class ModelCatalogTest {
     }
 
     @Test
+    void theCommentedRealProviderModelsParseOnceUncommentedWithTheirCachePrices() throws Exception {
+        String text = java.nio.file.Files.readString(modelsFile());
+        String examples = text.substring(text.indexOf("# ---- Real providers"));
+        StringBuilder yaml = new StringBuilder("models:\n");
+        examples.lines().filter(line -> line.startsWith("#  ")).forEach(line -> yaml.append(line.substring(1))
+                .append('\n'));
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("models", ".yaml");
+        try {
+            java.nio.file.Files.writeString(file, yaml);
+            ModelCatalog catalog = ModelCatalog.load(file);
+
+            assertThat(catalog.all()).hasSizeGreaterThanOrEqualTo(10);
+            ModelCatalog.Endpoint sonnet = catalog.find("anthropic/claude-sonnet-4.5").primary();
+            assertThat(sonnet.provider()).isEqualTo("anthropic");
+            assertThat(sonnet.promptNanosPerMillion()).isEqualTo(Money.parseUsd("3.00", "p"));
+            assertThat(catalog.find("google/gemini-2.5-flash").primary().provider()).isEqualTo("gemini");
+            assertThat(catalog.find("google/gemini-embedding-001").embedding()).isTrue();
+            assertThat(catalog.find("openai/text-embedding-3-small").embedding()).isTrue();
+            assertThat(catalog.find("openai/gpt-5").embedding()).isFalse();
+        } finally {
+            java.nio.file.Files.delete(file);
+        }
+    }
+
+    @Test
     void theListingShowsEveryModelWithPerTokenPricesAsDecimalStrings() {
         ModelCatalog catalog = ModelCatalog.load(modelsFile());
         JsonArray data = catalog.listing().getJsonArray("data");
