@@ -64,10 +64,10 @@ class ModelCatalogTest {
             java.nio.file.Files.writeString(file, yaml);
             ModelCatalog catalog = ModelCatalog.load(file);
 
-            assertThat(catalog.all()).hasSizeGreaterThanOrEqualTo(10);
-            ModelCatalog.Endpoint sonnet = catalog.find("anthropic/claude-sonnet-4.5").primary();
+            assertThat(catalog.all()).hasSizeGreaterThanOrEqualTo(11);
+            ModelCatalog.Endpoint sonnet = catalog.find("anthropic/claude-sonnet-5.5").primary();
             assertThat(sonnet.provider()).isEqualTo("anthropic");
-            assertThat(sonnet.promptNanosPerMillion()).isEqualTo(Money.parseUsd("3.00", "p"));
+            assertThat(sonnet.promptNanosPerMillion()).isEqualTo(Money.parseUsd("2.00", "p"));
             assertThat(catalog.find("google/gemini-2.5-flash").primary().provider()).isEqualTo("gemini");
             assertThat(catalog.find("google/gemini-embedding-001").embedding()).isTrue();
             assertThat(catalog.find("openai/text-embedding-3-small").embedding()).isTrue();
