@@ -4,6 +4,7 @@ import co.corouter.plugin.api.Usage;
 import co.corouter.server.common.Money;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.Failure;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -55,13 +56,11 @@ final class AnthropicStream implements Dialect.StreamTranslator {
         if (choice.getValue("delta") instanceof JsonObject delta) {
             if (delta.getValue("reasoning") instanceof String reasoning && !reasoning.isEmpty()) {
                 open("thinking", new JsonObject().put("type", "thinking").put("thinking", "").put("signature", ""), out);
-                event(out, "content_block_delta", new JsonObject().put("index", openIndex)
-                        .put("delta", new JsonObject().put("type", "thinking_delta").put("thinking", reasoning)));
+                delta(out, openIndex, "thinking_delta", "thinking", reasoning);
             }
             if (delta.getValue("content") instanceof String content && !content.isEmpty()) {
                 open("text", new JsonObject().put("type", "text").put("text", ""), out);
-                event(out, "content_block_delta", new JsonObject().put("index", openIndex)
-                        .put("delta", new JsonObject().put("type", "text_delta").put("text", content)));
+                delta(out, openIndex, "text_delta", "text", content);
             }
             if (delta.getValue("tool_calls") instanceof JsonArray calls) {
                 for (Object item : calls) {
@@ -92,8 +91,7 @@ final class AnthropicStream implements Dialect.StreamTranslator {
                             + "_" + index)).put("name", function.getString("name", "")).put("input", new JsonObject())));
         }
         if (function.getValue("arguments") instanceof String arguments && !arguments.isEmpty()) {
-            event(out, "content_block_delta", new JsonObject().put("index", block)
-                    .put("delta", new JsonObject().put("type", "input_json_delta").put("partial_json", arguments)));
+            delta(out, block, "input_json_delta", "partial_json", arguments);
         }
     }
 
@@ -162,6 +160,17 @@ final class AnthropicStream implements Dialect.StreamTranslator {
                 .put("cache_creation_input_tokens", u.cacheWriteTokens())
                 .put("cache_read_input_tokens", u.cachedTokens())
                 .put("cost", Money.toUsd(charged));
+    }
+
+    /**
+     * A {@code content_block_delta} event, the one written for nearly every chunk: spelled out rather than built as a
+     * JSON object (the same bytes, a third of the cost). The value is escaped, never cached: it is content.
+     */
+    private static void delta(Buffer out, int index, String deltaType, String field, String value) {
+        out.appendString("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":")
+                .appendString(Integer.toString(index)).appendString(",\"delta\":{\"type\":\"")
+                .appendString(deltaType).appendString("\",\"").appendString(field).appendString("\":\"")
+                .appendBytes(JsonStringEncoder.getInstance().quoteAsUTF8(value)).appendString("\"}}\n\n");
     }
 
     private static void event(Buffer out, String type, JsonObject data) {

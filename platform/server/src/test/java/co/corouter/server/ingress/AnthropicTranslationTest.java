@@ -214,6 +214,22 @@ class AnthropicTranslationTest {
     }
 
     @Test
+    void deltaTextWithQuotesControlCharactersAndNonAsciiArrivesExactlyAsSent() {
+        String tricky = "say \"hi\"\n\ttab \\ back\u0001 caf\u00e9 \ud83d\ude00 </script>";
+        AnthropicStream stream = new AnthropicStream(served());
+        Buffer out = stream.translate(Buffer.buffer("data: " + new JsonObject().put("choices", new io.vertx.core.json
+                .JsonArray().add(new JsonObject().put("index", 0).put("delta", new JsonObject().put("content", tricky))))
+                .encode() + "\n\n"));
+        List<JsonObject> events = events(out);
+        assertThat(events.get(2).getString("type")).isEqualTo("content_block_delta");
+        assertThat(events.get(2).getInteger("index")).isZero();
+        assertThat(events.get(2).getJsonObject("delta").getString("type")).isEqualTo("text_delta");
+        assertThat(events.get(2).getJsonObject("delta").getString("text")).isEqualTo(tricky);
+        assertThat(out.toString()).contains("event: content_block_delta\ndata: {\"type\":\"content_block_delta\","
+                + "\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":");
+    }
+
+    @Test
     void reasoningOpensAThinkingBlockAndAFailureMidStreamEndsWithAnErrorEvent() {
         AnthropicStream stream = new AnthropicStream(served());
         Buffer out = stream.translate(chunk("{\"reasoning\":\"think\"}", null))

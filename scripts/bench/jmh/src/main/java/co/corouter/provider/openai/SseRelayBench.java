@@ -21,7 +21,8 @@ import org.openjdk.jmh.infra.Blackhole;
  * <ul>
  *   <li>{@code oneDelta}: a read holding one {@code chat.completion.chunk} content delta (214 bytes: OpenAI's
  *       envelope, including the {@code "usage":null} it sends with {@code include_usage}), the common case:
- *       forwarded unchanged, without a parse. The relay is long-lived, as it is for a stream: after a complete
+ *       forwarded without a parse, its {@code id} and {@code model} spliced to corouter's generation id and public
+ *       model id. The relay is long-lived, as it is for a stream: after a complete
  *       event it is back at an event boundary, so every read sees the same state.</li>
  *   <li>{@code eightDeltas}: one read holding 8 such events at once (1.7 KB), as when the upstream is ahead of
  *       us.</li>
@@ -50,6 +51,9 @@ public class SseRelayBench {
             + "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}\n\n";
     static final String DONE = "data: [DONE]\n\n";
 
+    static final String GENERATION_ID = "gen-1767225600-AbCdEfGhIjKlMnOpQrSt";
+    static final String MODEL = "openai/gpt-4o-mini";
+
     private SseRelay relay;
     private Buffer oneDelta;
     private Buffer eightDeltas;
@@ -61,10 +65,13 @@ public class SseRelayBench {
         oneDelta = Buffer.buffer(DELTA);
         eightDeltas = Buffer.buffer(DELTA.repeat(8));
         usageAndDone = Buffer.buffer(USAGE + DONE);
-        relay = new SseRelay();
+        relay = new SseRelay(GENERATION_ID, MODEL);
         // check the inputs take the paths described above
-        SseRelay check = new SseRelay();
-        if (check.accept(oneDelta) != oneDelta || check.accept(eightDeltas) != eightDeltas
+        SseRelay check = new SseRelay(GENERATION_ID, MODEL);
+        String rewritten = DELTA.replace("chatcmpl-C3xKq9LhT2mVb8RwNf5Yz1aE", GENERATION_ID)
+                .replace("\"gpt-4o-mini\"", "\"" + MODEL + "\"");
+        if (!check.accept(oneDelta).toString().equals(rewritten)
+                || !check.accept(eightDeltas).toString().equals(rewritten.repeat(8))
                 || check.accept(usageAndDone).length() != 0 || !check.done() || check.reportedUsage() == null
                 || check.failure() != null) {
             throw new IllegalStateException("the SSE benchmark inputs do not take the intended relay paths");
@@ -83,7 +90,7 @@ public class SseRelayBench {
 
     @Benchmark
     public void usageAndDone(Blackhole bh) {
-        SseRelay last = new SseRelay();
+        SseRelay last = new SseRelay(GENERATION_ID, MODEL);
         bh.consume(last.accept(usageAndDone));
         bh.consume(last.reportedUsage());
     }
