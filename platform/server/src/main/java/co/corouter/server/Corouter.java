@@ -8,6 +8,8 @@ import co.corouter.server.accounts.AccountsVerticle;
 import co.corouter.server.accounts.ApiKeys;
 import co.corouter.server.accounts.AuthenticateStage;
 import co.corouter.server.accounts.KeyAuthenticator;
+import co.corouter.server.accounts.Passwords;
+import co.corouter.server.accounts.UserRepository;
 import co.corouter.server.billing.AdmitStage;
 import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingService;
@@ -19,8 +21,12 @@ import co.corouter.server.billing.SettleStage;
 import co.corouter.server.common.JsonSetup;
 import co.corouter.server.common.LocalCodec;
 import co.corouter.server.common.Metrics;
+import co.corouter.server.common.Money;
 import co.corouter.server.config.Secrets;
 import co.corouter.server.config.ServerOptions;
+import co.corouter.server.console.ConsoleRouter;
+import co.corouter.server.console.data.ConsoleDataApi;
+import co.corouter.server.console.data.RetentionJob;
 import co.corouter.server.ingress.EdgeGuard;
 import co.corouter.server.ingress.IngressVerticle;
 import co.corouter.server.ingress.Api;
@@ -33,6 +39,7 @@ import co.corouter.server.metering.RecordStage;
 import co.corouter.server.metering.Tokenizer;
 import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
+import co.corouter.server.metering.UsageReports;
 import co.corouter.server.pipeline.Pipeline;
 import co.corouter.server.pipeline.Stage;
 import co.corouter.server.routing.CallStage;
@@ -49,6 +56,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -114,18 +122,23 @@ public final class Corouter {
         PluginHost plugins = new PluginHost(options.pluginsDir());
         Tokenizer tokenizer = new Tokenizer();
         LocalCodec.register(vertx.eventBus(), BillingContract.CreditChanged.class,
-                AccountsContract.KeyRevoked.class);
+                AccountsContract.KeyRevoked.class, AccountsContract.KeysChanged.class);
         return vertx.<ProviderRegistry>executeBlocking(() -> {
             Map<String, ModelProvider> types = plugins.start();
             return ProviderRegistry.create(vertx, options.providers(), types, secrets, tokenizer);
         }).compose(providers -> {
             Pool pool = database.pool(vertx, options.database().poolSize());
             AccountRepository accountRepository = new AccountRepository(pool);
+            UserRepository users = new UserRepository(pool);
+            SecureRandom random = new SecureRandom();
             byte[] candidate = new byte[32];
-            new SecureRandom().nextBytes(candidate);
+            random.nextBytes(candidate);
+            byte[] linkCandidate = new byte[32];
+            random.nextBytes(linkCandidate);
             return accountRepository.keySigningSecret(candidate)
-                    .compose(secret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
-                            accountRepository, new ApiKeys(secret), tokenizer));
+                    .compose(secret -> users.linkSigningSecret(linkCandidate)
+                            .compose(linkSecret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
+                                    accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret)));
         }).onSuccess(node -> {
             log.info("corouter node {} listening on http://{}:{} with {} event loops", node.nodeId,
                     options.http().host(), node.port(), node.ingress.size());
@@ -138,14 +151,14 @@ public final class Corouter {
 
     private static Future<Corouter> wire(Vertx vertx, ServerOptions options, ModelCatalog catalog, String nodeId,
             PluginHost plugins, ProviderRegistry providers, Pool pool, AccountRepository accountRepository,
-            ApiKeys apiKeys, Tokenizer tokenizer) {
+            ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret) {
         Metrics metrics = new Metrics();
         KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys);
         AccountService accounts = new AccountService(accountRepository, apiKeys, authenticator, vertx.eventBus());
         LedgerRepository ledger = new LedgerRepository(pool);
         BillingService credits = new BillingService(ledger, vertx.eventBus());
         CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
-        UsageRepository usage = new UsageRepository(pool, ledger);
+        UsageRepository usage = new UsageRepository(pool, ledger, accountRepository);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
         Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, backlog,
@@ -156,6 +169,16 @@ public final class Corouter {
         metrics.registry().gauge("corouter_http_buffered_body_bytes", edge, EdgeGuard.Shared::bufferedBodyBytes);
         metrics.registry().gauge("corouter_usage_backlog", backlog, UsageBacklog::size);
 
+        Passwords passwords = new Passwords(vertx);
+        ConsoleDataApi consoleData = ConsoleDataApi.create(vertx, pool,
+                new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool)),
+                (hash, password) -> passwords.verify(password, hash),
+                user -> users.profile(user.userId()).compose(me -> credits.balance(user.accountId())
+                        .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance())))),
+                Clock.systemUTC());
+        ConsoleRouter console = ConsoleRouter.create(vertx, options, users, credits, linkSecret,
+                consoleData.routes());
+
         JsonArray pluginStates = new JsonArray();
         plugins.statuses().forEach(s -> pluginStates.add(new JsonObject().put("id", s.id())
                 .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
@@ -164,7 +187,8 @@ public final class Corouter {
                 Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, metrics, edge,
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
-                        .otherwise(e -> readiness(false, providers, router, pluginStates)));
+                        .otherwise(e -> readiness(false, providers, router, pluginStates)),
+                console, consoleData::eventBus);
         List<IngressVerticle> instances = new CopyOnWriteArrayList<>();
         AtomicInteger next = new AtomicInteger();
         List<String> deployments = new ArrayList<>();
@@ -176,6 +200,11 @@ public final class Corouter {
                 .compose(id -> {
                     deployments.add(id);
                     return vertx.deployVerticle(new MeteringVerticle(nodeId, usage, options.metering(), backlog));
+                })
+                .compose(id -> {
+                    deployments.add(id);
+                    return consoleData.start().compose(v -> vertx.deployVerticle(
+                            new RetentionJob(options.retention(), usage, pool, Clock.systemUTC())));
                 })
                 .compose(id -> {
                     deployments.add(id);

@@ -1,6 +1,8 @@
 package co.corouter.server;
 
 import co.corouter.server.accounts.AccountsContract;
+import co.corouter.server.accounts.Passwords;
+import co.corouter.server.accounts.UserRepository;
 import co.corouter.server.common.Money;
 import co.corouter.server.config.ConfigLoader;
 import co.corouter.server.config.Secrets;
@@ -11,6 +13,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -20,12 +24,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code corouter up [--conf DIR] [--demo]}: starts the database (embedded unless a URL is configured), one node,
- * and with {@code --demo} a demo account holding $10.00 with a fresh API key, printed once. Ctrl-C stops cleanly.
+ * and with {@code --demo} a demo account holding $10.00 with a fresh API key and a console user
+ * ({@value #DEMO_EMAIL}) with a fresh password, both printed once. Ctrl-C stops cleanly.
  */
 public final class Main {
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     static final String DEMO_ACCOUNT = "demo";
+    static final String DEMO_EMAIL = "demo@corouter.local";
     static final long DEMO_CREDIT = 10 * Money.NANOS_PER_USD;
 
     private Main() {
@@ -85,6 +91,8 @@ public final class Main {
 
         String baseUrl = "http://" + options.http().host() + ":" + node.port() + "/v1";
         String key = demo ? demoKey(node).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS) : null;
+        String demoPassword = demo ? demoUser(node, vertx).toCompletionStage().toCompletableFuture()
+                .get(30, TimeUnit.SECONDS) : null;
         StringBuilder banner = new StringBuilder()
                 .append("\n  corouter is running\n")
                 .append("  base URL : ").append(baseUrl).append('\n');
@@ -93,6 +101,9 @@ public final class Main {
                     .append("  try      : curl ").append(baseUrl).append("/chat/completions -H 'Authorization: Bearer ")
                     .append(key).append("' -H 'Content-Type: application/json' -d '{\"model\":\"corouter/mock-small\",")
                     .append("\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'\n");
+            banner.append("  console  : http://").append(options.http().host()).append(':').append(node.port())
+                    .append("/console/   sign in as ").append(DEMO_EMAIL).append(" / ").append(demoPassword)
+                    .append('\n');
         }
         banner.append("  stop     : Ctrl-C\n");
         System.out.println(banner);
@@ -107,6 +118,18 @@ public final class Main {
                 .compose(id -> node.credits().grant(id, DEMO_CREDIT, "demo credit", "demo-credit:" + id)
                         .compose(movement -> node.accounts().createKey(id, "demo"))
                         .map(AccountsContract.NewKey::key));
+    }
+
+    /** Gives the demo account its console user (verified) with a fresh random password; returns the password. */
+    static Future<String> demoUser(Corouter node, Vertx vertx) {
+        byte[] random = new byte[12];
+        new SecureRandom().nextBytes(random);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        UserRepository users = new UserRepository(node.pool());
+        return node.accounts().findAccountByName(DEMO_ACCOUNT)
+                .compose(id -> new Passwords(vertx).hash(password)
+                        .compose(hash -> users.ensureDemoUser(id, DEMO_EMAIL, hash)))
+                .map(v -> password);
     }
 
     private static String option(List<String> argv, String name, String fallback) {

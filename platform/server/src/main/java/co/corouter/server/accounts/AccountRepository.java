@@ -7,8 +7,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
-/** Accounts and API keys in PostgreSQL. */
-public final class AccountRepository {
+/** Accounts and API keys in PostgreSQL; the keys' last use for metering ({@link AccountsContract.KeyUse}). */
+public final class AccountRepository implements AccountsContract.KeyUse {
 
     private final Pool pool;
 
@@ -72,17 +72,135 @@ public final class AccountRepository {
                         : java.util.HexFormat.of().formatHex(rows.iterator().next().getBuffer(0).getBytes()));
     }
 
-    /** The active key with this hash, or null. */
-    public Future<AccountsContract.Principal> findActiveKey(byte[] hash) {
-        return pool.preparedQuery("SELECT id, account_id, label FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+    /** An unrevoked key, and whether its owner switched it off or restricted the account's processing. */
+    record KeyState(AccountsContract.Principal principal, boolean disabled, boolean restricted) {
+    }
+
+    /** The unrevoked key with this hash, or null. */
+    public Future<KeyState> findActiveKey(byte[] hash) {
+        return pool.preparedQuery("""
+                        SELECT k.id, k.account_id, k.label, k.disabled_at IS NOT NULL, a.restricted_at IS NOT NULL
+                        FROM api_keys k JOIN accounts a ON a.id = k.account_id
+                        WHERE k.key_hash = $1 AND k.revoked_at IS NULL""")
                 .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
                 .map(rows -> {
                     if (rows.size() == 0) {
                         return null;
                     }
                     Row row = rows.iterator().next();
-                    return new AccountsContract.Principal(row.getLong(0), row.getLong(1), row.getString(2));
+                    return new KeyState(new AccountsContract.Principal(row.getLong(0), row.getLong(1),
+                            row.getString(2)), row.getBoolean(3), row.getBoolean(4));
                 });
+    }
+
+    private static final String OWNER_KEY_COLUMNS = "id, label, display, created_at, last_used_at, disabled_at";
+
+    /** The account's unrevoked keys, as the console lists them (usage is metering's, added by the caller). */
+    public Future<JsonArray> ownerKeys(long accountId) {
+        return pool.preparedQuery("SELECT " + OWNER_KEY_COLUMNS
+                        + " FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL ORDER BY id")
+                .execute(Tuple.of(accountId))
+                .map(rows -> {
+                    JsonArray keys = new JsonArray();
+                    rows.forEach(row -> keys.add(ownerKey(row)));
+                    return keys;
+                });
+    }
+
+    private static JsonObject ownerKey(Row row) {
+        java.time.OffsetDateTime lastUsed = row.getOffsetDateTime("last_used_at");
+        return new JsonObject().put("id", row.getLong("id")).put("name", row.getString("label"))
+                .put("prefix", row.getString("display"))
+                .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString())
+                .put("last_used_at", lastUsed == null ? null : lastUsed.toInstant().toString())
+                .put("disabled", row.getOffsetDateTime("disabled_at") != null);
+    }
+
+    /** Stores a new key of the account; returns its id and creation time. */
+    public Future<JsonObject> createOwnerKey(long accountId, String key, String name) {
+        return pool.preparedQuery("""
+                        INSERT INTO api_keys (account_id, key_hash, display, label) VALUES ($1, $2, $3, $4)
+                        RETURNING id, created_at""")
+                .execute(Tuple.of(accountId, io.vertx.core.buffer.Buffer.buffer(ApiKeys.hash(key)),
+                        ApiKeys.display(key), name))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    return new JsonObject().put("id", row.getLong(0)).put("name", name).put("key", key)
+                            .put("prefix", ApiKeys.display(key))
+                            .put("created_at", row.getOffsetDateTime(1).toInstant().toString());
+                });
+    }
+
+    /** Disables or enables an unrevoked key of the account; the key, or null when the account has no such key. */
+    public Future<JsonObject> setDisabled(long accountId, long keyId, boolean disabled) {
+        return pool.preparedQuery("UPDATE api_keys SET disabled_at = CASE WHEN $3 THEN coalesce(disabled_at, now()) "
+                        + "END WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL RETURNING " + OWNER_KEY_COLUMNS)
+                .execute(Tuple.of(keyId, accountId, disabled))
+                .map(rows -> rows.size() == 0 ? null : ownerKey(rows.iterator().next()));
+    }
+
+    /** Revokes an unrevoked key of the account; its hash (hex), or null when the account has no such key. */
+    public Future<String> revokeOwnerKey(long accountId, long keyId) {
+        return pool.preparedQuery("""
+                        UPDATE api_keys SET revoked_at = now()
+                        WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL RETURNING key_hash""")
+                .execute(Tuple.of(keyId, accountId))
+                .map(rows -> rows.size() == 0 ? null
+                        : java.util.HexFormat.of().formatHex(rows.iterator().next().getBuffer(0).getBytes()));
+    }
+
+    public Future<Void> restrict(long accountId, boolean restricted) {
+        return pool.preparedQuery("""
+                        UPDATE accounts SET restricted_at = CASE WHEN $2 THEN coalesce(restricted_at, now()) END
+                        WHERE id = $1""")
+                .execute(Tuple.of(accountId, restricted))
+                .mapEmpty();
+    }
+
+    public Future<Boolean> restricted(long accountId) {
+        return pool.preparedQuery("SELECT restricted_at IS NOT NULL FROM accounts WHERE id = $1")
+                .execute(Tuple.of(accountId))
+                .map(rows -> rows.size() > 0 && rows.iterator().next().getBoolean(0));
+    }
+
+    /** Revokes every key of the account and pseudonymises its name, in one transaction. */
+    public Future<Void> erase(long accountId) {
+        return pool.withTransaction(conn -> conn.preparedQuery(
+                                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE account_id = $1")
+                        .execute(Tuple.of(accountId))
+                        .compose(v -> conn.preparedQuery("UPDATE accounts SET name = 'erased-' || id WHERE id = $1")
+                                .execute(Tuple.of(accountId))))
+                .mapEmpty();
+    }
+
+    /**
+     * Moves the keys' last use forward. The key rows are locked in id order first: two nodes' batches touching the
+     * same keys cannot deadlock.
+     */
+    @Override
+    public Future<Void> markUsed(io.vertx.sqlclient.SqlConnection transaction,
+            java.util.SortedMap<Long, Long> lastUsed) {
+        if (lastUsed.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        Long[] ids = lastUsed.keySet().toArray(Long[]::new);
+        java.time.OffsetDateTime[] at = lastUsed.values().stream()
+                .map(millis -> java.time.OffsetDateTime.ofInstant(java.time.Instant.ofEpochMilli(millis),
+                        java.time.ZoneOffset.UTC))
+                .toArray(java.time.OffsetDateTime[]::new);
+        return transaction.preparedQuery("""
+                        WITH used AS (
+                            SELECT * FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at)
+                        ), locked AS (
+                            SELECT k.id FROM api_keys k JOIN used u ON u.id = k.id
+                            WHERE k.last_used_at IS NULL OR k.last_used_at < u.at
+                            ORDER BY k.id FOR UPDATE OF k
+                        )
+                        UPDATE api_keys k SET last_used_at = u.at FROM used u
+                        WHERE k.id = u.id AND k.id IN (SELECT id FROM locked)
+                          AND (k.last_used_at IS NULL OR k.last_used_at < u.at)""")
+                .execute(Tuple.tuple(java.util.List.of(ids, at)))
+                .mapEmpty();
     }
 
     public Future<JsonArray> keys(long accountId) {

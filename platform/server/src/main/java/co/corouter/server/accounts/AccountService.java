@@ -9,8 +9,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 
-/** The accounts context's {@link AccountsContract.Accounts}: validated input, keys minted and revoked. */
-public final class AccountService implements AccountsContract.Accounts {
+/**
+ * The accounts context's {@link AccountsContract.Accounts} (the operator's) and {@link AccountsContract.OwnerKeys}
+ * (the console's): validated input, keys minted, switched and revoked, and every change that affects authentication
+ * broadcast to every node's key cache.
+ */
+public final class AccountService implements AccountsContract.Accounts, AccountsContract.OwnerKeys {
 
     static final int MAX_NAME = 200;
 
@@ -67,6 +71,60 @@ public final class AccountService implements AccountsContract.Accounts {
     @Override
     public Future<JsonArray> keys(long accountId) {
         return repository.keys(accountId);
+    }
+
+    @Override
+    public Future<JsonArray> ownerKeys(long accountId) {
+        return repository.ownerKeys(accountId);
+    }
+
+    @Override
+    public Future<JsonObject> createOwnerKey(long accountId, String name) {
+        String checked = text(name, "name", 1);
+        return repository.createOwnerKey(accountId, keys.generate(), checked);
+    }
+
+    @Override
+    public Future<JsonObject> setKeyDisabled(long accountId, long keyId, boolean disabled) {
+        return repository.setDisabled(accountId, keyId, disabled).map(key -> {
+            if (key != null) {
+                keysChanged(accountId);
+            }
+            return key;
+        });
+    }
+
+    @Override
+    public Future<Boolean> revokeOwnerKey(long accountId, long keyId) {
+        return repository.revokeOwnerKey(accountId, keyId).map(hash -> {
+            if (hash == null) {
+                return false;
+            }
+            authenticator.invalidate(hash);
+            bus.publish(AccountsContract.KEY_REVOKED, new AccountsContract.KeyRevoked(hash));
+            return true;
+        });
+    }
+
+    @Override
+    public Future<Void> restrict(long accountId, boolean restricted) {
+        return repository.restrict(accountId, restricted).onSuccess(v -> keysChanged(accountId));
+    }
+
+    @Override
+    public Future<Boolean> restricted(long accountId) {
+        return repository.restricted(accountId);
+    }
+
+    @Override
+    public Future<Void> erase(long accountId) {
+        return repository.erase(accountId).onSuccess(v -> keysChanged(accountId));
+    }
+
+    /** This node at once; the others when the broadcast arrives. */
+    private void keysChanged(long accountId) {
+        authenticator.invalidateAccount(accountId);
+        bus.publish(AccountsContract.KEYS_CHANGED, new AccountsContract.KeysChanged(accountId));
     }
 
     /** A name or label: at most {@value #MAX_NAME} characters, no control characters (a NUL would reach SQL). */

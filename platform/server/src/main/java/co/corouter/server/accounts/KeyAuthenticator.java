@@ -12,18 +12,21 @@ import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Authenticates bearer keys with a node-wide Caffeine cache in front of PostgreSQL. A cached key costs one SHA-256 and
+ * Authenticates bearer keys with a node-wide Caffeine cache in front of PostgreSQL. A key its owner disabled is refused
+ * with 401, every key of an account whose owner restricted processing (policy §8) with 403. A cached key costs one SHA-256 and
  * a cache read on the calling event loop. A miss first checks the key's signed checksum ({@link ApiKeys#signed}):
  * garbage and forged keys are refused without a query; a signed key costs one indexed query, and the answer — found
- * or not — is cached. Revocation drops the entry at once ({@link #invalidate}); entries also expire, so a revocation
- * on another node is seen within the positive TTL.
+ * or not — is cached. Revocation drops the entry at once ({@link #invalidate}), a change to the account's keys or
+ * restriction drops all of the account's entries ({@link #invalidateAccount}); both are broadcast to every node, and
+ * entries also expire, so a missed broadcast is seen within the positive TTL.
  */
 public final class KeyAuthenticator implements AccountsContract.Authenticator {
 
     private static final long POSITIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(60);
     private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final int MAX_ENTRIES = 100_000;
-    private static final Principal UNKNOWN = new Principal(-1, -1, "");
+    private static final AccountRepository.KeyState UNKNOWN =
+            new AccountRepository.KeyState(new Principal(-1, -1, ""), false, false);
 
     /** A key's SHA-256 as a map key, compared by content. */
     private record Hash(byte[] bytes) {
@@ -40,21 +43,23 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
 
     private final AccountRepository repository;
     private final ApiKeys keys;
-    private final Cache<Hash, Principal> cache = Caffeine.newBuilder()
+    private final Cache<Hash, AccountRepository.KeyState> cache = Caffeine.newBuilder()
             .maximumSize(MAX_ENTRIES)
-            .expireAfter(new Expiry<Hash, Principal>() {
+            .expireAfter(new Expiry<Hash, AccountRepository.KeyState>() {
                 @Override
-                public long expireAfterCreate(Hash key, Principal value, long currentTime) {
+                public long expireAfterCreate(Hash key, AccountRepository.KeyState value, long currentTime) {
                     return value == UNKNOWN ? NEGATIVE_TTL_NANOS : POSITIVE_TTL_NANOS;
                 }
 
                 @Override
-                public long expireAfterUpdate(Hash key, Principal value, long currentTime, long currentDuration) {
+                public long expireAfterUpdate(Hash key, AccountRepository.KeyState value, long currentTime,
+                        long currentDuration) {
                     return expireAfterCreate(key, value, currentTime);
                 }
 
                 @Override
-                public long expireAfterRead(Hash key, Principal value, long currentTime, long currentDuration) {
+                public long expireAfterRead(Hash key, AccountRepository.KeyState value, long currentTime,
+                        long currentDuration) {
                     return currentDuration;
                 }
             })
@@ -78,17 +83,37 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
         }
         byte[] sha = ApiKeys.hash(key);
         Hash hash = new Hash(sha);
-        Principal cached = cache.getIfPresent(hash);
+        AccountRepository.KeyState cached = cache.getIfPresent(hash);
         if (cached != null) {
-            return cached == UNKNOWN ? invalidKey() : Future.succeededFuture(cached);
+            return admit(cached);
         }
         if (!keys.signed(key)) {
             return malformed();
         }
-        return repository.findActiveKey(sha).compose(principal -> {
-            cache.put(hash, principal == null ? UNKNOWN : principal);
-            return principal != null ? Future.succeededFuture(principal) : invalidKey();
+        return repository.findActiveKey(sha).compose(state -> {
+            AccountRepository.KeyState known = state == null ? UNKNOWN : state;
+            cache.put(hash, known);
+            return admit(known);
         }, failure -> Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE, "key lookup is unavailable")));
+    }
+
+    private static Future<Principal> admit(AccountRepository.KeyState state) {
+        if (state == UNKNOWN) {
+            return invalidKey();
+        }
+        if (state.restricted()) {
+            return Future.failedFuture(new ApiException(ErrorCodes.FORBIDDEN,
+                    "processing restricted by the account owner"));
+        }
+        if (state.disabled()) {
+            return Future.failedFuture(new ApiException(ErrorCodes.UNAUTHORIZED, "this API key is disabled"));
+        }
+        return Future.succeededFuture(state.principal());
+    }
+
+    /** Forgets every key of the account, so the next request re-reads its state. */
+    public void invalidateAccount(long accountId) {
+        cache.asMap().values().removeIf(state -> state.principal().accountId() == accountId);
     }
 
     /** Forgets a key (by its SHA-256, hex) so the next request re-reads it. */

@@ -51,8 +51,32 @@ public final class BillingContract {
      */
     public interface UsageCharges {
 
-        /** Returns, per account, the id of the charge transaction that collected its share. */
-        Future<Map<Long, Long>> collect(SqlConnection transaction, String nodeId, List<UsageCharge> charges);
+        /** Returns, per account, the charge transaction that collected its share and the balance it left. */
+        Future<Map<Long, Collected>> collect(SqlConnection transaction, String nodeId, List<UsageCharge> charges);
+    }
+
+    /** A collected share: the charge transaction's id and the account's balance after it (nano-dollars). */
+    public record Collected(long transactionId, long balance) {
+    }
+
+    /**
+     * A movement of an account's credit other than usage charges (grants, top-ups, refunds, adjustments), for the
+     * console's billing history. Every kind here credits the account; {@code amount} is positive (nano-dollars).
+     */
+    public record CreditMovement(long id, String kind, long amount, String reason, java.time.OffsetDateTime createdAt) {
+    }
+
+    /** Read side of the ledger for the account's owner (the console). */
+    public interface History {
+
+        /**
+         * The account's movements except charges, newest first, strictly before ({@code beforeAt}, {@code beforeId})
+         * in (created_at, id) order (both null: from the newest), at most {@code limit}.
+         */
+        Future<List<CreditMovement>> movements(long accountId, java.time.OffsetDateTime beforeAt, Long beforeId, int limit);
+
+        /** Every ledger transaction of the account (charges included), oldest first, for the data export. */
+        Future<io.vertx.core.json.JsonArray> transactions(long accountId);
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.Map;
  * Every movement is balanced entries plus the wallet's materialised balance, in one transaction, keyed by an
  * idempotency key. A wallet row is created by the first movement into it.
  */
-public final class LedgerRepository implements BillingContract.UsageCharges {
+public final class LedgerRepository implements BillingContract.UsageCharges, BillingContract.History {
 
     /**
      * A usage batch's charges (see {@link BillingContract.UsageCharges}): per account one charge transaction and its two
@@ -52,11 +52,13 @@ public final class LedgerRepository implements BillingContract.UsageCharges {
                 UPDATE wallets w SET balance = w.balance - c.amount, leased = w.leased - coalesce(h.cut, 0)
                 FROM charge c LEFT JOIN held h ON h.account_id = c.account_id
                 WHERE w.account_id = c.account_id
+                RETURNING w.account_id, w.balance
             ), lease AS (
                 UPDATE leases l SET amount = l.amount - h.cut FROM held h
                 WHERE l.node_id = $5 AND l.account_id = h.account_id
             )
-            SELECT account_id, id FROM charge""";
+            SELECT c.account_id, c.id, coalesce(w.balance, 0)::bigint
+            FROM charge c LEFT JOIN wallet w ON w.account_id = c.account_id""";
 
     private final Pool pool;
 
@@ -234,7 +236,8 @@ public final class LedgerRepository implements BillingContract.UsageCharges {
     }
 
     @Override
-    public Future<Map<Long, Long>> collect(SqlConnection transaction, String nodeId, List<UsageCharge> charges) {
+    public Future<Map<Long, BillingContract.Collected>> collect(SqlConnection transaction, String nodeId,
+            List<UsageCharge> charges) {
         if (charges.isEmpty()) {
             return Future.succeededFuture(Map.of());
         }
@@ -255,9 +258,49 @@ public final class LedgerRepository implements BillingContract.UsageCharges {
                 .compose(v -> transaction.preparedQuery(COLLECT_USAGE)
                         .execute(Tuple.of(accounts, totals, requests, keys, nodeId)))
                 .map(rows -> {
-                    Map<Long, Long> collected = new HashMap<>();
-                    rows.forEach(row -> collected.put(row.getLong(0), row.getLong(1)));
+                    Map<Long, BillingContract.Collected> collected = new HashMap<>();
+                    rows.forEach(row -> collected.put(row.getLong(0),
+                            new BillingContract.Collected(row.getLong(1), row.getLong(2))));
                     return collected;
+                });
+    }
+
+    @Override
+    public Future<List<BillingContract.CreditMovement>> movements(long accountId, java.time.OffsetDateTime beforeAt,
+            Long beforeId, int limit) {
+        // the index on (account_id, created_at) bounds the scan; the row comparison breaks ties by id. Two statements
+        // rather than "$3 IS NULL OR …", which a generic plan cannot bound by the index
+        String after = beforeAt == null ? "" : " AND created_at <= $3 AND (created_at, id) < ($3, $4)";
+        return pool.preparedQuery("SELECT id, kind, amount, reason, created_at FROM ledger_transactions "
+                        + "WHERE account_id = $1 AND kind <> 'charge'" + after
+                        + " ORDER BY created_at DESC, id DESC LIMIT $2")
+                .execute(beforeAt == null ? Tuple.of(accountId, limit) : Tuple.of(accountId, limit, beforeAt, beforeId))
+                .map(rows -> {
+                    List<BillingContract.CreditMovement> list = new ArrayList<>(rows.rowCount());
+                    for (Row row : rows) {
+                        list.add(new BillingContract.CreditMovement(row.getLong(0), row.getString(1),
+                                row.getLong(2), row.getString(3), row.getOffsetDateTime(4)));
+                    }
+                    return list;
+                });
+    }
+
+    @Override
+    public Future<io.vertx.core.json.JsonArray> transactions(long accountId) {
+        return pool.preparedQuery("""
+                        SELECT id, kind, amount, reason, created_at FROM ledger_transactions
+                        WHERE account_id = $1 ORDER BY created_at, id""")
+                .execute(Tuple.of(accountId))
+                .map(rows -> {
+                    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+                    for (Row row : rows) {
+                        list.add(new io.vertx.core.json.JsonObject().put("id", row.getLong(0))
+                                .put("kind", row.getString(1))
+                                .put("amount_usd", co.corouter.server.common.Money.toUsdText(row.getLong(2)))
+                                .put("reason", row.getString(3))
+                                .put("created_at", row.getOffsetDateTime(4).toInstant().toString()));
+                    }
+                    return list;
                 });
     }
 

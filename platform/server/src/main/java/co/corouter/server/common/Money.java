@@ -53,6 +53,11 @@ public final class Money {
         return value.scale() < 0 ? value.setScale(0) : value;
     }
 
+    /** Decimal USD with all nine decimals ({@code "12.345000000"}): the console API's money strings. */
+    public static String toUsdText(long nanos) {
+        return BigDecimal.valueOf(nanos, SCALE).toPlainString();
+    }
+
     /**
      * Cost of several kinds of tokens, each at its price per million ({@code tokens0, price0, tokens1, price1, ...}),
      * summed exactly and rounded once (half up) to a whole nano-dollar.

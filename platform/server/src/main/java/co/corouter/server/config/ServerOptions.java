@@ -17,6 +17,9 @@ public record ServerOptions(
         BillingOptions billing,
         MeteringOptions metering,
         RoutingOptions routing,
+        ConsoleOptions console,
+        MailOptions mail,
+        RetentionOptions retention,
         JsonObject providers) {
 
     /**
@@ -77,6 +80,36 @@ public record ServerOptions(
         public MeteringOptions(int batchSize, long flushIntervalMillis, long maxBacklog) {
             this(batchSize, flushIntervalMillis, maxBacklog, true);
         }
+    }
+
+    /**
+     * The console's sign-in. A session ends after {@code sessionIdleMinutes} without a request and at the latest
+     * {@code sessionAbsoluteHours} after sign-in. {@code trustForwardedProto}: a TLS-terminating proxy in front sets
+     * {@code X-Forwarded-Proto} (and {@code X-Forwarded-For}, whose last entry is then taken as the client's address).
+     * Sign-in is refused for {@code loginWindowMinutes} after {@code loginFailuresPerAccount} failures for one email
+     * or {@code loginFailuresPerIp} from one address. {@code publicUrl}: the origin the mailed links point at.
+     */
+    public record ConsoleOptions(int sessionIdleMinutes, int sessionAbsoluteHours, boolean trustForwardedProto,
+            String publicUrl, int loginFailuresPerAccount, int loginFailuresPerIp, int loginWindowMinutes) {
+    }
+
+    /**
+     * Outgoing mail (the console's links). {@code host} empty: no SMTP, each mail is written as an {@code .eml} file
+     * under {@code <node.data_dir>/mail}. {@code starttls}: DISABLED, OPTIONAL or REQUIRED.
+     */
+    public record MailOptions(String host, int port, String from, String starttls, String username, String password) {
+
+        public boolean smtp() {
+            return !host.isBlank();
+        }
+    }
+
+    /**
+     * How long personal data is kept (privacy policy §5): usage rows ({@code generations}) for {@code usageDays}, sign-in
+     * history for {@code loginDays}; the purge runs every {@code intervalMinutes}. The daily usage rollup is a billing
+     * record and is kept.
+     */
+    public record RetentionOptions(int usageDays, int loginDays, int intervalMinutes) {
     }
 
     public static ServerOptions parse(Path confDir, JsonObject root, Secrets secrets) {
@@ -162,8 +195,46 @@ public record ServerOptions(
                 routing.intValue("retries", 1, 0, 10),
                 routing.longValue("retry_backoff_ms", 200, 1, 60_000));
 
+        Settings console = Settings.of(root, "console");
+        String publicUrl = console.string("public_url", "");
+        ConsoleOptions consoleOptions = new ConsoleOptions(
+                console.intValue("session_idle_minutes", 30, 1, 24 * 60),
+                console.intValue("session_absolute_hours", 12, 1, 24 * 30),
+                console.bool("trust_forwarded_proto", false),
+                publicUrl.isBlank() ? "http://" + httpOptions.host() + ":" + httpOptions.port()
+                        : publicUrl.replaceAll("/+$", ""),
+                console.intValue("login_failures_per_account", 10, 1, 1_000_000),
+                console.intValue("login_failures_per_ip", 50, 1, 1_000_000),
+                console.intValue("login_window_minutes", 15, 1, 24 * 60));
+        if (!consoleOptions.publicUrl().matches("https?://[^/\\s]+(/\\S*)?")) {
+            throw new IllegalArgumentException("configuration console.public_url must be an http(s) URL, was '"
+                    + publicUrl + "'");
+        }
+
+        Settings mail = Settings.of(root, "mail");
+        String starttls = mail.string("starttls", "OPTIONAL").trim().toUpperCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("DISABLED", "OPTIONAL", "REQUIRED").contains(starttls)) {
+            throw new IllegalArgumentException("configuration mail.starttls must be DISABLED, OPTIONAL or REQUIRED, was '"
+                    + starttls + "'");
+        }
+        String mailPasswordEnv = mail.string("password_env", "COROUTER_SMTP_PASSWORD");
+        MailOptions mailOptions = new MailOptions(
+                mail.string("host", "").trim(),
+                mail.intValue("port", 587, 1, 65535),
+                mail.string("from", "corouter <no-reply@corouter.local>"),
+                starttls,
+                mail.string("username", ""),
+                secrets.resolve(mailPasswordEnv));
+
+        Settings retention = Settings.of(root, "retention");
+        RetentionOptions retentionOptions = new RetentionOptions(
+                retention.intValue("usage_days", 90, 1, 3650),
+                retention.intValue("login_days", 90, 1, 3650),
+                retention.intValue("interval_minutes", 60, 1, 24 * 60));
+
         JsonObject providers = root.getJsonObject("providers", new JsonObject());
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,
-                billingOptions, meteringOptions, routingOptions, providers);
+                billingOptions, meteringOptions, routingOptions, consoleOptions, mailOptions, retentionOptions,
+                providers);
     }
 }

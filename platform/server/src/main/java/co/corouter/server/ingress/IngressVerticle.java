@@ -5,6 +5,7 @@ import co.corouter.server.billing.BillingContract;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Metrics;
 import co.corouter.server.config.ServerOptions;
+import co.corouter.server.console.ConsoleRouter;
 import co.corouter.server.metering.MeteringContract;
 import co.corouter.server.pipeline.Failure;
 import co.corouter.server.pipeline.Pipeline;
@@ -62,7 +63,10 @@ public final class IngressVerticle extends VerticleBase {
             MeteringContract.UsageQueries usage,
             Metrics metrics,
             EdgeGuard.Shared edge,
-            Supplier<Future<JsonObject>> readiness) {
+            Supplier<Future<JsonObject>> readiness,
+            ConsoleRouter console,
+            // a new SockJS event-bus bridge router for /api/eventbus/*, one per verticle
+            Supplier<io.vertx.ext.web.Router> consoleEventBus) {
     }
 
     private final Dependencies deps;
@@ -108,8 +112,14 @@ public final class IngressVerticle extends VerticleBase {
         web.get("/v1/auth/key").handler(account::key);
         web.get("/v1/generation").handler(account::generation);
         web.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+        ConsoleAssets.mount(web, vertx);
         web.get("/ready").handler(this::ready);
         web.get("/metrics").handler(admin::authorize).handler(this::metrics);
+        new PublicPages(deps.router().catalog(), guard).mount(web);
+
+        // the bridge before the session + CSRF handlers: SockJS posts carry no CSRF header, its token guards it
+        web.route("/api/eventbus/*").subRouter(deps.consoleEventBus().get());
+        web.route("/api/*").subRouter(deps.console().router(vertx));
 
         web.route("/admin/*").handler(admin::authorize).handler(this::adminBody);
         web.post("/admin/accounts").handler(admin::createAccount);

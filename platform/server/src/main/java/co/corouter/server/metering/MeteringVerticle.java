@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * records, whichever comes first. A batch that fails for a transient reason (connection, timeout) is kept and retried with
  * back-off. A batch the database refuses as data (a constraint) is retried row by row, so one bad row cannot hold
  * up the others; a row refused on its own keeps its metadata at cost 0, marked 'charge_failed', and is logged.
- * {@link #stop()} writes what is left before the verticle goes.
+ * {@link #stop()} writes what is left before the verticle goes. After each committed batch, every row's metadata is
+ * published to its account's console feed ({@link MeteringContract#CONSOLE_FEED_PREFIX}).
  */
 public final class MeteringVerticle extends VerticleBase {
 
@@ -157,6 +158,7 @@ public final class MeteringVerticle extends VerticleBase {
                 return;
             }
             if (result.succeeded()) {
+                publish(result.result());
                 backlog.written(batch.size());
                 backoffMillis = 0;
                 if (!isolated) {
@@ -188,6 +190,18 @@ public final class MeteringVerticle extends VerticleBase {
                 write();
             });
         });
+    }
+
+    /** The console's live feed: one message per written row, to its account's address. */
+    private void publish(UsageRepository.Settled settled) {
+        io.vertx.core.eventbus.EventBus bus = vertx.eventBus();
+        for (UsageRecord row : settled.written()) {
+            Long balance = settled.balances().get(row.accountId());
+            bus.publish(MeteringContract.consoleFeed(row.accountId()), new io.vertx.core.json.JsonObject()
+                    .put("type", "generation")
+                    .put("generation", GenerationView.of(row))
+                    .put("balance_usd", balance == null ? null : co.corouter.server.common.Money.toUsdText(balance)));
+        }
     }
 
     /** Integrity or data errors (SQLSTATE classes 22 and 23): retrying the same rows cannot succeed. */

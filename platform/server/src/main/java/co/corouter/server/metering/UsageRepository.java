@@ -1,5 +1,6 @@
 package co.corouter.server.metering;
 
+import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.billing.BillingContract;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import io.vertx.core.Future;
@@ -7,25 +8,31 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
  * Usage rows (metadata of requests that reached a provider, never content) in PostgreSQL: the {@code generations}
- * table, which only metering writes. A batch is one transaction: billing's charge statement
- * ({@link BillingContract.UsageCharges}) and then ONE insert of the rows, each naming the charge transaction that
- * collected its cost. The generation id is the idempotency key of the row and of its share of the charge: a batch
- * retried after an unknown outcome first drops the rows already written.
+ * table and its daily rollup {@code usage_daily}, which only metering writes. A batch is one transaction: billing's
+ * charge statement ({@link BillingContract.UsageCharges}), then — pipelined on the connection — ONE insert of the rows,
+ * each naming the charge transaction that collected its cost, ONE upsert of the batch's per (account, key, model, UTC
+ * day) sums into {@code usage_daily}, and the keys' last use ({@link AccountsContract.KeyUse}). The generation id is the
+ * idempotency key of the row, of its share of the charge and of the rollup: a batch retried after an unknown outcome
+ * first drops the rows already written.
  */
 public final class UsageRepository implements MeteringContract.UsageQueries {
 
@@ -49,27 +56,114 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                     $18, $19)
             ON CONFLICT (id) DO NOTHING""";
 
+    /** Rows are added in primary-key order, so two nodes' batches touching the same rows cannot deadlock. */
+    static final String ADD_DAILY = """
+            INSERT INTO usage_daily (account_id, day, api_key_id, model, requests, prompt_tokens, completion_tokens, cost)
+            SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[], $4::text[], $5::bigint[], $6::bigint[],
+                                 $7::bigint[], $8::bigint[])
+            ON CONFLICT (account_id, day, api_key_id, model) DO UPDATE SET
+                requests = usage_daily.requests + EXCLUDED.requests,
+                prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,
+                completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens,
+                cost = usage_daily.cost + EXCLUDED.cost""";
+
     private final Pool pool;
     private final BillingContract.UsageCharges charges;
+    private final AccountsContract.KeyUse keyUse;
 
-    public UsageRepository(Pool pool, BillingContract.UsageCharges charges) {
+    public UsageRepository(Pool pool, BillingContract.UsageCharges charges, AccountsContract.KeyUse keyUse) {
         this.pool = pool;
         this.charges = charges;
+        this.keyUse = keyUse;
     }
 
     /**
-     * Writes a batch of usage rows and their charges atomically. {@code maybeWritten}: the batch (or part of it) may
-     * already be in the database (a retry after an unknown outcome); those rows are skipped, charges included.
+     * What a committed batch wrote: the rows (those already written by an earlier try left out) and, per account it
+     * charged, the balance the charge left (nano-dollars).
      */
-    public Future<Void> settleBatch(List<UsageRecord> batch, String nodeId, boolean maybeWritten) {
+    public record Settled(List<UsageRecord> written, Map<Long, Long> balances) {
+
+        static final Settled NOTHING = new Settled(List.of(), Map.of());
+    }
+
+    /**
+     * Writes a batch of usage rows, their charges and their rollup atomically. {@code maybeWritten}: the batch (or part
+     * of it) may already be in the database (a retry after an unknown outcome); those rows are skipped, charges and
+     * rollup included.
+     */
+    public Future<Settled> settleBatch(List<UsageRecord> batch, String nodeId, boolean maybeWritten) {
         return pool.withTransaction(conn -> fresh(conn, batch, maybeWritten).compose(rows -> {
             if (rows.isEmpty()) {
-                return Future.succeededFuture();
+                return Future.succeededFuture(Settled.NOTHING);
             }
-            return charges.collect(conn, nodeId, chargesOf(rows))
-                    .compose(collected -> conn.preparedQuery(INSERT_ROWS).execute(rowParams(rows, collected)))
-                    .mapEmpty();
+            return charges.collect(conn, nodeId, chargesOf(rows)).compose(collected -> {
+                Map<Long, Long> transactions = new HashMap<>();
+                Map<Long, Long> balances = new HashMap<>();
+                collected.forEach((account, c) -> {
+                    transactions.put(account, c.transactionId());
+                    balances.put(account, c.balance());
+                });
+                return Future.all(conn.preparedQuery(INSERT_ROWS).execute(rowParams(rows, transactions)),
+                                addDaily(conn, rows), keyUse.markUsed(conn, lastUsed(rows)))
+                        .map(v -> new Settled(rows, balances));
+            });
         }));
+    }
+
+    /** The day of a usage row: its UTC date. */
+    private record Day(long accountId, LocalDate day, long keyId, String model) implements Comparable<Day> {
+
+        private static final Comparator<Day> ORDER = Comparator.comparingLong(Day::accountId)
+                .thenComparing(Day::day).thenComparingLong(Day::keyId).thenComparing(Day::model);
+
+        @Override
+        public int compareTo(Day other) {
+            return ORDER.compare(this, other);
+        }
+    }
+
+    /** The batch's sums per (account, UTC day, key, model), added to usage_daily in one statement. */
+    private static Future<?> addDaily(SqlConnection conn, List<UsageRecord> rows) {
+        TreeMap<Day, long[]> sums = new TreeMap<>();
+        for (UsageRecord r : rows) {
+            LocalDate day = Instant.ofEpochMilli(r.createdAtMillis()).atOffset(ZoneOffset.UTC).toLocalDate();
+            long[] sum = sums.computeIfAbsent(new Day(r.accountId(), day, r.apiKeyId(), r.model()), d -> new long[4]);
+            sum[0]++;
+            sum[1] += r.promptTokens();
+            sum[2] += r.completionTokens();
+            sum[3] = Math.addExact(sum[3], r.cost());
+        }
+        int n = sums.size();
+        Long[] account = new Long[n];
+        LocalDate[] day = new LocalDate[n];
+        Long[] key = new Long[n];
+        String[] model = new String[n];
+        Long[] requests = new Long[n];
+        Long[] prompt = new Long[n];
+        Long[] completion = new Long[n];
+        Long[] cost = new Long[n];
+        int i = 0;
+        for (Map.Entry<Day, long[]> e : sums.entrySet()) {
+            account[i] = e.getKey().accountId();
+            day[i] = e.getKey().day();
+            key[i] = e.getKey().keyId();
+            model[i] = e.getKey().model();
+            requests[i] = e.getValue()[0];
+            prompt[i] = e.getValue()[1];
+            completion[i] = e.getValue()[2];
+            cost[i] = e.getValue()[3];
+            i++;
+        }
+        return conn.preparedQuery(ADD_DAILY)
+                .execute(Tuple.tuple(List.of(account, day, key, model, requests, prompt, completion, cost)));
+    }
+
+    private static SortedMap<Long, Long> lastUsed(List<UsageRecord> rows) {
+        SortedMap<Long, Long> last = new TreeMap<>();
+        for (UsageRecord r : rows) {
+            last.merge(r.apiKeyId(), r.createdAtMillis(), Math::max);
+        }
+        return last;
     }
 
     private static Future<List<UsageRecord>> fresh(SqlConnection conn, List<UsageRecord> batch, boolean maybeWritten) {
@@ -166,6 +260,10 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
      * is visible to the operator and never blocks the rows behind it.
      */
     public Future<Void> recordUncollected(UsageRecord r) {
+        UsageRecord free = new UsageRecord(r.generationId(), r.accountId(), r.apiKeyId(), r.model(), r.provider(),
+                r.upstreamModel(), r.streamed(), r.status(), "charge_failed", r.finishReason(), r.promptTokens(),
+                r.completionTokens(), r.cachedTokens(), r.cacheWriteTokens(), r.reasoningTokens(), r.usageEstimated(),
+                r.cancelled(), 0, r.latencyMillis(), r.createdAtMillis(), r.providerResponses(), r.api());
         Tuple params = Tuple.tuple().addValue(r.generationId()).addValue(r.accountId()).addValue(r.apiKeyId())
                 .addValue(r.model()).addValue(r.provider()).addValue(r.upstreamModel()).addValue(r.streamed())
                 .addValue(r.status()).addValue(r.finishReason()).addValue(r.promptTokens())
@@ -173,7 +271,22 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 .addValue(r.usageEstimated()).addValue(r.cancelled()).addValue(r.latencyMillis())
                 .addValue(OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.createdAtMillis()), ZoneOffset.UTC))
                 .addValue(r.cacheWriteTokens()).addValue(r.api());
-        return pool.preparedQuery(RECORD_UNCOLLECTED).execute(params).mapEmpty();
+        return pool.withTransaction(conn -> conn.preparedQuery(RECORD_UNCOLLECTED).execute(params)
+                .compose(inserted -> inserted.rowCount() == 0 ? Future.succeededFuture()
+                        : Future.all(addDaily(conn, List.of(free)), keyUse.markUsed(conn, lastUsed(List.of(free))))))
+                .mapEmpty();
+    }
+
+    /**
+     * Deletes up to {@code limit} usage rows created before {@code cutoff} (the retention window); returns how many.
+     * Their sums stay in usage_daily.
+     */
+    public Future<Integer> purgeBefore(OffsetDateTime cutoff, int limit) {
+        return pool.preparedQuery("""
+                        DELETE FROM generations WHERE id IN (
+                            SELECT id FROM generations WHERE created_at < $1 ORDER BY created_at LIMIT $2)""")
+                .execute(Tuple.of(cutoff, limit))
+                .map(RowSet::rowCount);
     }
 
     /** One generation of one account (404 semantics: null when absent or someone else's). */

@@ -116,6 +116,8 @@ class EmbeddingsApiTest {
                 + "WHERE id = $1", generationId).iterator().next().toJson().encode())
                 .isEqualTo("{\"prompt_tokens\":" + tokens + ",\"completion_tokens\":0,\"api\":\"embeddings\","
                         + "\"provider\":\"fake\",\"streamed\":false}");
+        assertThat(NODE.awaitGeneration(generationId).getBoolean("usage_estimated")).as("the upstream's own count")
+                .isFalse();
         assertThat(NODE.balance(account.id())).isEqualTo(Money.NANOS_PER_USD - debit);
         NODE.assertLedgerBalances();
     }
@@ -170,7 +172,9 @@ class EmbeddingsApiTest {
         assertThat(response.usage().promptTokens()).as("Gemini reports none: corouter counts").isEqualTo(tokens);
         NODE.flushUsage();
         assertThat(NODE.chargeFor(generationId)).isEqualTo(nanos(tokens, "0.15"));
-        assertThat(NODE.awaitGeneration(generationId).getString("api")).isEqualTo("embeddings");
+        var row = NODE.awaitGeneration(generationId);
+        assertThat(row.getString("api")).isEqualTo("embeddings");
+        assertThat(row.getBoolean("usage_estimated")).as("counted by corouter, so flagged").isTrue();
         NODE.assertLedgerBalances();
     }
 

@@ -40,7 +40,7 @@ class SettlementSafetyTest {
         vertx = Vertx.vertx();
         pool = CorouterNode.sharedDatabase().pool(vertx, 4);
         ledger = new LedgerRepository(pool);
-        usage = new UsageRepository(pool, ledger);
+        usage = new UsageRepository(pool, ledger, new co.corouter.server.accounts.AccountRepository(pool));
     }
 
     @AfterEach

@@ -1,0 +1,263 @@
+// The one module that talks to corouter's console API (docs/console-api.md). Nothing else calls fetch.
+//
+// One error path: 401 sends the visitor to the sign-in page, 403 shows the server's message, 400 with
+// metadata.fields becomes field errors on the form that sent it; every failure is thrown as an ApiError.
+
+export type Fields = Record<string, string>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly fields: Fields = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** What the error path does besides throwing; the app wires these to its router and toasts. */
+export interface ErrorHooks {
+  unauthorized(): void;
+  notify(message: string): void;
+}
+
+let hooks: ErrorHooks = { unauthorized: () => {}, notify: () => {} };
+
+export function setErrorHooks(next: ErrorHooks): void {
+  hooks = next;
+}
+
+const CSRF_COOKIES = ['__Host-corouter_csrf', 'corouter_csrf'];
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The CSRF token the server set at sign-in, under its secure or its loopback name. */
+export function csrfToken(cookies: string = document.cookie): string | null {
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (CSRF_COOKIES.includes(name)) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+interface Options {
+  body?: unknown;
+  /** Answers with this status are the caller's to handle (e.g. 401 on sign-in means "wrong password"). */
+  expect?: number[];
+  /** Background calls (live updates) report nothing but a 401: they retry on their own. */
+  silent?: boolean;
+}
+
+export async function request<T>(method: string, path: string, options: Options = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (!SAFE_METHODS.has(method)) {
+    const token = csrfToken();
+    if (token) headers['X-CSRF-Token'] = token;
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch {
+    if (!options.silent) hooks.notify('network');
+    throw new ApiError(0, 'network');
+  }
+  if (response.ok) {
+    if (response.status === 204 || response.status === 202) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+  const failure = await errorOf(response);
+  if (options.expect?.includes(response.status)) throw failure;
+  if (response.status === 401) {
+    hooks.unauthorized();
+  } else if (response.status === 400 && Object.keys(failure.fields).length > 0) {
+    // the form shows these next to its inputs
+  } else if (!options.silent) {
+    hooks.notify(failure.message);
+  }
+  throw failure;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  let message = response.statusText || `HTTP ${response.status}`;
+  let fields: Fields = {};
+  try {
+    const body = await response.json();
+    if (body?.error?.message) message = String(body.error.message);
+    const f = body?.error?.metadata?.fields;
+    if (f && typeof f === 'object') fields = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, String(v)]));
+  } catch {
+    // not JSON: the status text is all there is
+  }
+  return new ApiError(response.status, message, fields);
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// ---- shapes (docs/console-api.md) ----
+
+export interface Me {
+  id: number;
+  email: string;
+  email_verified: boolean;
+  display_name: string | null;
+  locale: string | null;
+  account_id: number;
+  balance_usd: string;
+  restricted: boolean;
+  created_at: string;
+}
+export interface Session {
+  id: number | string;
+  current: boolean;
+  user_agent: string | null;
+  ip: string | null;
+  created_at: string;
+  last_seen_at: string | null;
+}
+export interface Key {
+  id: number;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  disabled: boolean;
+  usage_usd: string;
+  requests: number;
+}
+export interface CreatedKey {
+  id: number;
+  name: string;
+  key: string;
+  prefix: string;
+  created_at: string;
+}
+export interface ActivityRow {
+  date: string;
+  model?: string;
+  key_id?: number;
+  requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  usage_usd: string;
+}
+export interface Activity {
+  data: ActivityRow[];
+  totals: { requests: number; prompt_tokens: number; completion_tokens: number; usage_usd: string };
+}
+export interface Dashboard {
+  balance_usd: string;
+  spend_today_usd: string;
+  spend_month_usd: string;
+  requests_today: number;
+  by_model_30d: { date: string; model: string; usage_usd: string }[];
+}
+export interface Generation {
+  id: string;
+  created_at: string;
+  model: string;
+  provider: string;
+  key_id: number;
+  streamed: boolean;
+  status: string;
+  finish_reason: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  usage_usd: string;
+  latency_ms: number;
+  api: string;
+  provider_responses?: Record<string, unknown>[];
+}
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+export interface BillingEntry {
+  id: number;
+  kind: 'grant' | 'topup' | 'refund' | 'adjustment' | 'usage';
+  amount_usd: string;
+  reason: string | null;
+  created_at: string;
+}
+export interface GenerationFilter {
+  model?: string;
+  key_id?: string;
+  status?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+// ---- calls ----
+
+export const api = {
+  signup: (body: { email: string; password: string; adult: boolean; policy_version: string; locale?: string }) =>
+    request<{ user: Me; verification: string }>('POST', '/api/auth/signup', { body }),
+  verify: (token: string) => request<{ verified: boolean }>('POST', '/api/auth/verify', { body: { token } }),
+  login: (email: string, password: string) =>
+    request<{ user: Me }>('POST', '/api/auth/login', { body: { email, password }, expect: [401, 429] }),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+  requestReset: (email: string) => request<void>('POST', '/api/auth/password-reset', { body: { email } }),
+  confirmReset: (token: string, password: string) =>
+    request<void>('POST', '/api/auth/password-reset/confirm', { body: { token, password } }),
+
+  me: () => request<Me>('GET', '/api/me'),
+  updateMe: (body: { display_name?: string; locale?: string }) => request<Me>('PATCH', '/api/me', { body }),
+  changeEmail: (email: string, password: string) =>
+    request<void>('POST', '/api/me/email', { body: { email, password } }),
+  changePassword: (current_password: string, new_password: string) =>
+    request<void>('POST', '/api/me/password', { body: { current_password, new_password } }),
+
+  sessions: () => request<{ data: Session[] }>('GET', '/api/sessions'),
+  revokeSession: (id: Session['id']) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+
+  keys: () => request<{ data: Key[] }>('GET', '/api/keys'),
+  createKey: (name: string) => request<CreatedKey>('POST', '/api/keys', { body: { name } }),
+  setKeyDisabled: (id: number, disabled: boolean) =>
+    request<Key>('PATCH', `/api/keys/${id}`, { body: { disabled } }),
+  deleteKey: (id: number) => request<void>('DELETE', `/api/keys/${id}`),
+
+  activity: (from: string, to: string, group: string) =>
+    request<Activity>('GET', `/api/activity${query({ from, to, group })}`),
+  dashboard: () => request<Dashboard>('GET', '/api/dashboard'),
+  generations: (filter: GenerationFilter) => request<Page<Generation>>('GET', `/api/generations${query({ ...filter })}`),
+  generation: (id: string) => request<Generation>('GET', `/api/generations/${encodeURIComponent(id)}`),
+  billing: (cursor?: string) =>
+    request<Page<BillingEntry> & { balance_usd: string }>('GET', `/api/billing${query({ limit: 50, cursor })}`),
+
+  restrict: (restricted: boolean) => request<Me>('POST', '/api/privacy/restrict', { body: { restricted } }),
+  deleteAccount: (password: string) => request<void>('POST', '/api/privacy/delete', { body: { password } }),
+  /** The export as a file: fetched here (so it carries the session like every call) and handed to the browser. */
+  exportData: async (): Promise<{ blob: Blob; filename: string }> => {
+    let response: Response;
+    try {
+      response = await fetch('/api/privacy/export', { credentials: 'same-origin' });
+    } catch {
+      hooks.notify('network');
+      throw new ApiError(0, 'network');
+    }
+    if (!response.ok) {
+      const failure = await errorOf(response);
+      if (response.status === 401) hooks.unauthorized();
+      else hooks.notify(failure.message);
+      throw failure;
+    }
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const match = /filename="?([^";]+)"?/.exec(disposition);
+    return { blob: await response.blob(), filename: match ? match[1] : 'corouter-export.json' };
+  },
+  bridgeToken: () => request<{ token: string; address: string }>('GET', '/api/bridge-token', { silent: true }),
+};

@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError, csrfToken, setErrorHooks } from '../src/api';
+
+const calls: { url: string; init: RequestInit }[] = [];
+let answer: () => Response;
+const hooks = { unauthorized: vi.fn(), notify: vi.fn() };
+
+beforeEach(() => {
+  calls.length = 0;
+  hooks.unauthorized.mockReset();
+  hooks.notify.mockReset();
+  setErrorHooks(hooks);
+  vi.stubGlobal('document', { cookie: 'corouter_locale=de; __Host-corouter_csrf=tok%2Ben; other=1' });
+  vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+    calls.push({ url, init });
+    return answer();
+  });
+});
+afterEach(() => vi.unstubAllGlobals());
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+const header = (i: number, name: string) => (calls[i].init.headers as Record<string, string>)[name];
+
+describe('the API client', () => {
+  it('reads the CSRF token under its secure name and its loopback name', () => {
+    expect(csrfToken('a=1; __Host-corouter_csrf=abc')).toBe('abc');
+    expect(csrfToken('corouter_csrf=def; b=2')).toBe('def');
+    expect(csrfToken('corouter_locale=en')).toBeNull();
+  });
+
+  it('sends the CSRF header on state-changing calls and not on reads', async () => {
+    answer = () => json(200, { id: 1 });
+    await api.keys();
+    await api.createKey('laptop');
+    await api.setKeyDisabled(1, true);
+    answer = () => new Response(null, { status: 204 });
+    await api.deleteKey(1);
+    expect(header(0, 'X-CSRF-Token')).toBeUndefined();
+    expect(header(1, 'X-CSRF-Token')).toBe('tok+en');
+    expect(header(2, 'X-CSRF-Token')).toBe('tok+en');
+    expect(header(3, 'X-CSRF-Token')).toBe('tok+en');
+    expect(calls.map((c) => c.init.method)).toEqual(['GET', 'POST', 'PATCH', 'DELETE']);
+    expect(calls.every((c) => c.init.credentials === 'same-origin')).toBe(true);
+    expect(calls[1].init.body).toBe('{"name":"laptop"}');
+  });
+
+  it('sends the visitor to sign in on 401', async () => {
+    answer = () => json(401, { error: { code: 401, message: 'sign in' } });
+    await expect(api.me()).rejects.toMatchObject({ status: 401 });
+    expect(hooks.unauthorized).toHaveBeenCalledOnce();
+    expect(hooks.notify).not.toHaveBeenCalled();
+  });
+
+  it('leaves a wrong password on sign-in to the form instead of redirecting', async () => {
+    answer = () => json(401, { error: { code: 401, message: 'invalid email or password' } });
+    await expect(api.login('a@b.c', 'x')).rejects.toBeInstanceOf(ApiError);
+    expect(hooks.unauthorized).not.toHaveBeenCalled();
+  });
+
+  it('shows the message of a 403', async () => {
+    answer = () => json(403, { error: { code: 403, message: 'CSRF token missing or wrong' } });
+    await expect(api.createKey('x')).rejects.toMatchObject({ status: 403 });
+    expect(hooks.notify).toHaveBeenCalledWith('CSRF token missing or wrong');
+  });
+
+  it('turns a 400 with fields into field errors for the form, without a toast', async () => {
+    answer = () => json(400, { error: { code: 400, message: 'invalid', metadata: { fields: { password: 'too short' } } } });
+    const failure = await api.signup({ email: 'a@b.c', password: 'x', adult: true, policy_version: 'v' }).catch((e) => e);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure.fields).toEqual({ password: 'too short' });
+    expect(hooks.notify).not.toHaveBeenCalled();
+  });
+
+  it('reports an unreachable server once', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await expect(api.me()).rejects.toMatchObject({ status: 0 });
+    expect(hooks.notify).toHaveBeenCalledWith('network');
+  });
+
+  it('puts list filters into the query string and leaves empty ones out', async () => {
+    answer = () => json(200, { data: [], next_cursor: null });
+    await api.generations({ model: 'a/b', status: '', limit: 50, cursor: 'c1' });
+    expect(calls[0].url).toBe('/api/generations?model=a%2Fb&limit=50&cursor=c1');
+  });
+});
