@@ -79,7 +79,7 @@ function Header() {
           <span class={liveConnected.value ? 'live on' : 'live'} title={liveConnected.value ? t('app.live') : t('app.offline')}>
             <span class="visually-hidden">{liveConnected.value ? t('app.live') : t('app.offline')}</span>
           </span>
-          <span class="top-balance" data-testid="header-balance">{usd(balance.value)}</span>
+          <span class="top-balance" data-testid="header-balance" data-usd={balance.value ?? undefined}>{usd(balance.value)}</span>
           <span class="who">{me.value.display_name || me.value.email}</span>
           <button type="button" class="secondary" onClick={() => signOut().catch(() => {})} data-testid="sign-out">
             {t('app.signOut')}

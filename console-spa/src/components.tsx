@@ -161,6 +161,16 @@ export interface ChartSeries {
   values: (number | null)[];
 }
 
+/** [min, max] of the x scale (Unix seconds): the days' span plus half a day each side, at least a week. */
+function window7(xs: number[]): uPlot.Range.MinMax {
+  const day = 86_400;
+  const min = Math.min(...xs);
+  const max = Math.max(...xs);
+  const half = Math.max(max - min, 6 * day) / 2 + day / 2;
+  const mid = (min + max) / 2;
+  return [mid - half, mid + half];
+}
+
 /** A line chart of daily values (uPlot); `days` are YYYY-MM-DD in UTC. */
 export function DailyChart(props: { days: string[]; series: ChartSeries[]; label: string; money?: boolean; testid?: string }) {
   const box = useRef<HTMLDivElement>(null);
@@ -184,7 +194,10 @@ export function DailyChart(props: { days: string[]; series: ChartSeries[]; label
             value: (_: uPlot, v: number | null) => format(v),
           })),
         ],
-        axes: [{}, { values: (_: uPlot, vals: number[]) => vals.map((v) => (props.money ? `$${v}` : String(v))) }],
+        // a fixed window of at least a week around the days: uPlot would pad a single day out to years
+        scales: { x: { time: true, auto: false, range: window7(xs) } },
+        // wide enough for small amounts ("$0.00015")
+        axes: [{}, { size: 80, values: (_: uPlot, vals: number[]) => vals.map((v) => (props.money ? `$${v}` : String(v))) }],
       },
       [xs, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
       el,

@@ -38,7 +38,7 @@ export function Dashboard() {
       {!data ? <Loading /> : (
         <>
           <dl class="stats">
-            <div class="stat"><dt>{t('dashboard.balance')}</dt><dd data-testid="balance">{usd(balance.value ?? data.balance_usd)}</dd></div>
+            <div class="stat"><dt>{t('dashboard.balance')}</dt><dd data-testid="balance" data-usd={balance.value ?? data.balance_usd}>{usd(balance.value ?? data.balance_usd)}</dd></div>
             <div class="stat"><dt>{t('dashboard.spendToday')}</dt><dd data-testid="spend-today">{usd(data.spend_today_usd)}</dd></div>
             <div class="stat"><dt>{t('dashboard.spendMonth')}</dt><dd data-testid="spend-month">{usd(data.spend_month_usd)}</dd></div>
             <div class="stat"><dt>{t('dashboard.requestsToday')}</dt><dd data-testid="requests-today">{count(data.requests_today)}</dd></div>

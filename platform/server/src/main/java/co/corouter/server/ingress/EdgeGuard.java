@@ -332,6 +332,19 @@ public final class EdgeGuard {
         }
     }
 
+    /**
+     * The request became a WebSocket (the console's SockJS bridge): it is no longer a request in flight with a deadline,
+     * and its connection is no longer timed as idle; the socket lives until either side closes it.
+     */
+    void detach(Request request) {
+        Connection connection = request.connection;
+        finished(request);
+        if (connection != null && !connection.closed) {
+            connection.closed = true;
+            connection.deadline = NONE;
+        }
+    }
+
     /** Requests whose end has not been seen yet. */
     int inFlight() {
         return inFlight;

@@ -215,6 +215,10 @@ public final class IngressVerticle extends VerticleBase {
         if (!hasBody(request)) {
             watch.bodyDone();
         }
+        if (request.path().startsWith("/api/eventbus/") && "websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            // the console's live feed stays open as long as the page does: not a request the deadline may cut off
+            guard.detach(watch);
+        }
         ctx.addEndHandler(ended -> {
             if (!watch.heldByPipeline) {
                 guard.finished(watch);
