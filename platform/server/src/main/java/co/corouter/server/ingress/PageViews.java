@@ -34,8 +34,8 @@ final class PageViews {
     }
 
     private static final String BUNDLE = "co.corouter.pages.messages";
-    private static final String SIGN_UP = "/console/#/signup";
-    private static final String SIGN_IN = "/console/#/login";
+    private static final String SIGN_UP = "/console/#/sign-up";
+    private static final String SIGN_IN = "/console/#/sign-in";
 
     private final List<Locale> languages;
     private final PrivacyPolicy policy;

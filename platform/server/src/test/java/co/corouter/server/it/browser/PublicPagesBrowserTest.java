@@ -86,9 +86,16 @@ class PublicPagesBrowserTest {
         assertThat(browser.text(By.id("start"))).isEqualTo("Get started");
         assertThat(browser.find(By.tagName("main")).getText()).contains("OPENAI_BASE_URL=\"" + origin() + "/v1\"")
                 .contains("ANTHROPIC_BASE_URL=\"" + origin() + "\"");
-        assertThat(browser.find(By.id("sign-up")).getAttribute("href")).isEqualTo(origin() + "/console/#/signup");
-        assertThat(browser.find(By.id("sign-in")).getAttribute("href")).isEqualTo(origin() + "/console/#/login");
+        assertThat(browser.find(By.id("sign-up")).getAttribute("href")).isEqualTo(origin() + "/console/#/sign-up");
+        assertThat(browser.find(By.id("sign-in")).getAttribute("href")).isEqualTo(origin() + "/console/#/sign-in");
         browser.screenshot("landing");
+
+        // the buttons lead to the console's own forms, not to whatever page a wrong route falls back to
+        browser.click(By.id("sign-up"));
+        browser.until(d -> !d.findElements(By.cssSelector("[data-testid=sign-up-form]")).isEmpty());
+        browser.open(origin() + "/");
+        browser.click(By.id("sign-in"));
+        browser.until(d -> !d.findElements(By.cssSelector("[data-testid=sign-in-form]")).isEmpty());
     }
 
     @Test
