@@ -15,6 +15,7 @@ import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingService;
 import co.corouter.server.billing.BillingVerticle;
 import co.corouter.server.billing.CreditBook;
+import co.corouter.server.billing.KeyLimitRepository;
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.billing.LimitsStage;
 import co.corouter.server.billing.SettleStage;
@@ -114,9 +115,18 @@ public final class Corouter {
         this.ingressDeployment = ingressDeployment;
     }
 
-    /** Starts a node on {@code vertx} against an open {@code database}. */
+    /** Starts a node on {@code vertx} against an open {@code database}, on the system's UTC clock. */
     public static Future<Corouter> start(Vertx vertx, ServerOptions options, ModelCatalog catalog, Database database,
             Secrets secrets) {
+        return start(vertx, options, catalog, database, secrets, Clock.systemUTC());
+    }
+
+    /**
+     * Starts a node whose calendar is {@code clock}: key expiry, key-limit periods, {@code GET /v1/key}'s periods and
+     * the console's "today" (tests fix or move it; usage rows keep the time they happened).
+     */
+    public static Future<Corouter> start(Vertx vertx, ServerOptions options, ModelCatalog catalog, Database database,
+            Secrets secrets, Clock clock) {
         JsonSetup.plainDecimals();
         String nodeId = "node-" + UUID.randomUUID();
         PluginHost plugins = new PluginHost(options.pluginsDir());
@@ -138,7 +148,7 @@ public final class Corouter {
             return accountRepository.keySigningSecret(candidate)
                     .compose(secret -> users.linkSigningSecret(linkCandidate)
                             .compose(linkSecret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
-                                    accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret)));
+                                    accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret, clock)));
         }).onSuccess(node -> {
             log.info("corouter node {} listening on http://{}:{} with {} event loops", node.nodeId,
                     options.http().host(), node.port(), node.ingress.size());
@@ -151,18 +161,19 @@ public final class Corouter {
 
     private static Future<Corouter> wire(Vertx vertx, ServerOptions options, ModelCatalog catalog, String nodeId,
             PluginHost plugins, ProviderRegistry providers, Pool pool, AccountRepository accountRepository,
-            ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret) {
+            ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret, Clock clock) {
         Metrics metrics = new Metrics();
-        KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys);
+        KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys, clock);
         AccountService accounts = new AccountService(accountRepository, apiKeys, authenticator, vertx.eventBus());
         LedgerRepository ledger = new LedgerRepository(pool);
         BillingService credits = new BillingService(ledger, vertx.eventBus());
         CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
+        KeyLimitRepository keyLimits = new KeyLimitRepository(pool);
         UsageRepository usage = new UsageRepository(pool, ledger, accountRepository);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
-        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, backlog,
-                tokenizer, metrics);
+        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyLimits, clock,
+                backlog, tokenizer, metrics);
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
         metrics.registry().gauge("corouter_http_connections", edge, EdgeGuard.Shared::connections);
@@ -175,7 +186,7 @@ public final class Corouter {
                 (hash, password) -> passwords.verify(password, hash),
                 user -> users.profile(user.userId()).compose(me -> credits.balance(user.accountId())
                         .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance())))),
-                Clock.systemUTC());
+                clock);
         ConsoleRouter console = ConsoleRouter.create(vertx, options, users, credits, linkSecret,
                 consoleData.routes());
 
@@ -184,7 +195,7 @@ public final class Corouter {
                 .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                 .put("error", s.error())));
         IngressVerticle.Dependencies deps = new IngressVerticle.Dependencies(options.http(), options.adminToken(),
-                Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, metrics, edge,
+                Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, keyLimits, clock, metrics, edge,
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
                         .otherwise(e -> readiness(false, providers, router, pluginStates)),
@@ -220,22 +231,23 @@ public final class Corouter {
 
     /**
      * The request pipelines, one per {@link Api}, their stages in order (README "The pipeline"):
-     * authenticate → validate → limits → shed → route → admit → call, then count usage → settle → record.
-     * Route comes before admit so the reservation covers the most expensive candidate. With metering off (benchmarks
-     * only) nothing is reserved, settled or recorded. The APIs' pipelines differ only in validation (each reads its
+     * authenticate → validate → shed → route → limits → admit → call, then count usage → settle → record.
+     * Route comes before limits and admit so the key's hold and the reservation cover the most expensive candidate.
+     * With metering off (benchmarks only) nothing is held, reserved, settled or recorded. The APIs' pipelines differ only in validation (each reads its
      * own body shape); every other stage is one instance shared by all of them.
      */
     private static Map<Api, Pipeline> pipelines(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
-            Router router, CreditBook creditBook, UsageBacklog backlog, Tokenizer tokenizer, Metrics metrics) {
+            Router router, CreditBook creditBook, KeyLimitRepository keyLimits, Clock clock, UsageBacklog backlog,
+            Tokenizer tokenizer, Metrics metrics) {
         boolean metered = options.metering().enabled();
         Stage authenticate = new AuthenticateStage(authenticator);
-        Stage limits = new LimitsStage();
+        Stage limits = new LimitsStage(keyLimits, clock);
         Stage shed = new BacklogStage(backlog);
         Stage route = new RouteStage(router);
         Stage admit = new AdmitStage(creditBook);
         Stage call = new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing());
         List<Stage> end = metered
-                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook),
+                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook, keyLimits),
                         new RecordStage(backlog, metrics))
                 : List.of();
         Map<Api, Pipeline> pipelines = new EnumMap<>(Api.class);
@@ -243,12 +255,12 @@ public final class Corouter {
             List<Stage> forward = new ArrayList<>();
             forward.add(authenticate);
             forward.add(ValidateStage.of(api, router::model));
-            forward.add(limits);
             if (metered) {
                 forward.add(shed);
             }
             forward.add(route);
             if (metered) {
+                forward.add(limits);
                 forward.add(admit);
             }
             forward.add(call);

@@ -79,7 +79,8 @@ public final class AccountRepository implements AccountsContract.KeyUse {
     /** The unrevoked key with this hash, or null. */
     public Future<KeyState> findActiveKey(byte[] hash) {
         return pool.preparedQuery("""
-                        SELECT k.id, k.account_id, k.label, k.disabled_at IS NOT NULL, a.restricted_at IS NOT NULL
+                        SELECT k.id, k.account_id, k.label, k.disabled_at IS NOT NULL, a.restricted_at IS NOT NULL,
+                               k.spend_limit, k.limit_reset, k.expires_at
                         FROM api_keys k JOIN accounts a ON a.id = k.account_id
                         WHERE k.key_hash = $1 AND k.revoked_at IS NULL""")
                 .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
@@ -88,12 +89,17 @@ public final class AccountRepository implements AccountsContract.KeyUse {
                         return null;
                     }
                     Row row = rows.iterator().next();
+                    Long limit = row.getLong(5);
+                    java.time.OffsetDateTime expires = row.getOffsetDateTime(7);
                     return new KeyState(new AccountsContract.Principal(row.getLong(0), row.getLong(1),
-                            row.getString(2)), row.getBoolean(3), row.getBoolean(4));
+                            row.getString(2), limit == null ? null : new AccountsContract.KeyLimit(limit,
+                                    AccountsContract.LimitReset.ofWire(row.getString(6))),
+                            expires == null ? null : expires.toInstant()), row.getBoolean(3), row.getBoolean(4));
                 });
     }
 
-    private static final String OWNER_KEY_COLUMNS = "id, label, display, created_at, last_used_at, disabled_at";
+    private static final String OWNER_KEY_COLUMNS =
+            "id, label, display, created_at, last_used_at, disabled_at, spend_limit, limit_reset, expires_at";
 
     /** The account's unrevoked keys, as the console lists them (usage is metering's, added by the caller). */
     public Future<JsonArray> ownerKeys(long accountId) {
@@ -109,26 +115,56 @@ public final class AccountRepository implements AccountsContract.KeyUse {
 
     private static JsonObject ownerKey(Row row) {
         java.time.OffsetDateTime lastUsed = row.getOffsetDateTime("last_used_at");
+        java.time.OffsetDateTime expires = row.getOffsetDateTime("expires_at");
+        Long limit = row.getLong("spend_limit");
         return new JsonObject().put("id", row.getLong("id")).put("name", row.getString("label"))
                 .put("prefix", row.getString("display"))
                 .put("created_at", row.getOffsetDateTime("created_at").toInstant().toString())
                 .put("last_used_at", lastUsed == null ? null : lastUsed.toInstant().toString())
-                .put("disabled", row.getOffsetDateTime("disabled_at") != null);
+                .put("disabled", row.getOffsetDateTime("disabled_at") != null)
+                .put("limit_usd", limit == null ? null : co.corouter.server.common.Money.toUsdText(limit))
+                .put("limit_reset", row.getString("limit_reset"))
+                .put("expires_at", expires == null ? null : expires.toInstant().toString());
     }
 
-    /** Stores a new key of the account; returns its id and creation time. */
-    public Future<JsonObject> createOwnerKey(long accountId, String key, String name) {
-        return pool.preparedQuery("""
-                        INSERT INTO api_keys (account_id, key_hash, display, label) VALUES ($1, $2, $3, $4)
-                        RETURNING id, created_at""")
+    /** Stores a new key of the account with its limit and expiry; returns it as the console lists it, and the key. */
+    public Future<JsonObject> createOwnerKey(long accountId, String key, String name,
+            AccountsContract.KeySettings settings) {
+        return pool.preparedQuery("INSERT INTO api_keys (account_id, key_hash, display, label, spend_limit, "
+                        + "limit_reset, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " + OWNER_KEY_COLUMNS)
                 .execute(Tuple.of(accountId, io.vertx.core.buffer.Buffer.buffer(ApiKeys.hash(key)),
-                        ApiKeys.display(key), name))
+                        ApiKeys.display(key), name, settings.limit(),
+                        settings.reset() == null ? null : settings.reset().wire(), expiry(settings)))
+                .map(rows -> ownerKey(rows.iterator().next()).put("key", key));
+    }
+
+    /**
+     * Changes an unrevoked key's limit and expiry (only the fields given); {@code accountId} null: whichever account
+     * owns it (the operator). Returns the key as the console lists it plus {@code account_id}, or null.
+     */
+    public Future<JsonObject> updateSettings(Long accountId, long keyId, AccountsContract.KeySettings settings) {
+        return pool.preparedQuery("""
+                        UPDATE api_keys SET
+                            spend_limit = CASE WHEN $3 THEN $4::bigint ELSE spend_limit END,
+                            limit_reset = CASE WHEN $5 THEN $6::text ELSE limit_reset END,
+                            expires_at = CASE WHEN $7 THEN $8::timestamptz ELSE expires_at END
+                        WHERE id = $1 AND ($2::bigint IS NULL OR account_id = $2) AND revoked_at IS NULL
+                        RETURNING account_id, """ + OWNER_KEY_COLUMNS)
+                .execute(Tuple.tuple(java.util.Arrays.asList(keyId, accountId, settings.limitGiven(), settings.limit(),
+                        settings.resetGiven(), settings.reset() == null ? null : settings.reset().wire(),
+                        settings.expiresGiven(), expiry(settings))))
                 .map(rows -> {
+                    if (rows.size() == 0) {
+                        return null;
+                    }
                     Row row = rows.iterator().next();
-                    return new JsonObject().put("id", row.getLong(0)).put("name", name).put("key", key)
-                            .put("prefix", ApiKeys.display(key))
-                            .put("created_at", row.getOffsetDateTime(1).toInstant().toString());
+                    return ownerKey(row).put("account_id", row.getLong("account_id"));
                 });
+    }
+
+    private static java.time.OffsetDateTime expiry(AccountsContract.KeySettings settings) {
+        return settings.expiresAt() == null ? null
+                : java.time.OffsetDateTime.ofInstant(settings.expiresAt(), java.time.ZoneOffset.UTC);
     }
 
     /** Disables or enables an unrevoked key of the account; the key, or null when the account has no such key. */

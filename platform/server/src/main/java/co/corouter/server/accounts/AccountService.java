@@ -79,9 +79,30 @@ public final class AccountService implements AccountsContract.Accounts, Accounts
     }
 
     @Override
-    public Future<JsonObject> createOwnerKey(long accountId, String name) {
+    public Future<JsonObject> updateKey(long keyId, AccountsContract.KeySettings settings) {
+        return updated(repository.updateSettings(null, keyId, settings));
+    }
+
+    @Override
+    public Future<JsonObject> createOwnerKey(long accountId, String name, AccountsContract.KeySettings settings) {
         String checked = text(name, "name", 1);
-        return repository.createOwnerKey(accountId, keys.generate(), checked);
+        return repository.createOwnerKey(accountId, keys.generate(), checked, settings);
+    }
+
+    @Override
+    public Future<JsonObject> updateOwnerKey(long accountId, long keyId, AccountsContract.KeySettings settings) {
+        return updated(repository.updateSettings(accountId, keyId, settings));
+    }
+
+    /** A key's limit or expiry changed: every node re-reads the account's keys (their principals carry both). */
+    private Future<JsonObject> updated(Future<JsonObject> change) {
+        return change.map(key -> {
+            if (key == null) {
+                return null;
+            }
+            keysChanged((Long) key.remove("account_id"));
+            return key;
+        });
     }
 
     @Override

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Authenticates bearer keys with a node-wide Caffeine cache in front of PostgreSQL. A key its owner disabled is refused
- * with 401, every key of an account whose owner restricted processing (policy §8) with 403. A cached key costs one SHA-256 and
+ * with 401, so is a key past its {@code expires_at}, every key of an account whose owner restricted processing (policy §8) with 403. A cached key costs one SHA-256 and
  * a cache read on the calling event loop. A miss first checks the key's signed checksum ({@link ApiKeys#signed}):
  * garbage and forged keys are refused without a query; a signed key costs one indexed query, and the answer — found
  * or not — is cached. Revocation drops the entry at once ({@link #invalidate}), a change to the account's keys or
@@ -26,7 +26,7 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
     private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final int MAX_ENTRIES = 100_000;
     private static final AccountRepository.KeyState UNKNOWN =
-            new AccountRepository.KeyState(new Principal(-1, -1, ""), false, false);
+            new AccountRepository.KeyState(new Principal(-1, -1, "", null, null), false, false);
 
     /** A key's SHA-256 as a map key, compared by content. */
     private record Hash(byte[] bytes) {
@@ -43,6 +43,7 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
 
     private final AccountRepository repository;
     private final ApiKeys keys;
+    private final java.time.Clock clock;
     private final Cache<Hash, AccountRepository.KeyState> cache = Caffeine.newBuilder()
             .maximumSize(MAX_ENTRIES)
             .expireAfter(new Expiry<Hash, AccountRepository.KeyState>() {
@@ -66,9 +67,11 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
             .executor(Runnable::run)
             .build();
 
-    public KeyAuthenticator(AccountRepository repository, ApiKeys keys) {
+    /** {@code clock}: decides when a key with {@code expires_at} has expired (tests move it). */
+    public KeyAuthenticator(AccountRepository repository, ApiKeys keys, java.time.Clock clock) {
         this.repository = repository;
         this.keys = keys;
+        this.clock = clock;
     }
 
     @Override
@@ -97,7 +100,7 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
         }, failure -> Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE, "key lookup is unavailable")));
     }
 
-    private static Future<Principal> admit(AccountRepository.KeyState state) {
+    private Future<Principal> admit(AccountRepository.KeyState state) {
         if (state == UNKNOWN) {
             return invalidKey();
         }
@@ -107,6 +110,10 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
         }
         if (state.disabled()) {
             return Future.failedFuture(new ApiException(ErrorCodes.UNAUTHORIZED, "this API key is disabled"));
+        }
+        java.time.Instant expiresAt = state.principal().expiresAt();
+        if (expiresAt != null && clock.millis() >= expiresAt.toEpochMilli()) {
+            return Future.failedFuture(new ApiException(ErrorCodes.UNAUTHORIZED, "this API key has expired"));
         }
         return Future.succeededFuture(state.principal());
     }

@@ -24,14 +24,20 @@ public final class AdmitStage implements Stage {
         this.credits = credits;
     }
 
-    @Override
-    public Future<Void> run(Exchange exchange) {
+    /** What the request may cost at most: its worst case at the priciest of its candidate endpoints. */
+    static long worstCase(Exchange exchange) {
         ParsedChat chat = exchange.chat();
         long worstCase = 0;
         for (Router.Route route : exchange.routes()) {
             worstCase = Math.max(worstCase, route.endpoint().worstCase(chat.bodyBytes(),
                     chat.maxTokensFor(route.endpoint())));
         }
+        return worstCase;
+    }
+
+    @Override
+    public Future<Void> run(Exchange exchange) {
+        long worstCase = worstCase(exchange);
         if (worstCase == 0) {
             return DONE;
         }

@@ -87,6 +87,13 @@ public final class BillingContract {
     static final String LOCK_WALLETS =
             "SELECT account_id FROM wallets WHERE account_id = ANY($1::bigint[]) ORDER BY account_id FOR UPDATE";
 
+    /** The periods of limited keys, for {@code GET /v1/key}. */
+    public interface KeyLimits {
+
+        /** What the key's period starting at {@code periodStart} has spent plus what requests in flight hold of it. */
+        Future<Long> committed(long keyId, java.time.OffsetDateTime periodStart);
+    }
+
     private BillingContract() {
     }
 }

@@ -374,6 +374,6 @@ public final class CreditBook {
 
     static ApiException insufficient() {
         return new ApiException(ErrorCodes.INSUFFICIENT_CREDIT, "insufficient credit: add credit or lower max_tokens",
-                new JsonObject().put("limit_source", "corouter_credits"));
+                new JsonObject().put("limit_source", "balance"));
     }
 }

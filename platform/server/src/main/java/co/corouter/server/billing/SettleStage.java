@@ -31,21 +31,38 @@ public final class SettleStage implements Stage {
     private static final Logger log = LoggerFactory.getLogger(SettleStage.class);
 
     private final CreditBook credits;
+    private final KeyLimitRepository limits;
 
-    public SettleStage(CreditBook credits) {
+    public SettleStage(CreditBook credits, KeyLimitRepository limits) {
         this.credits = credits;
+        this.limits = limits;
     }
 
     @Override
     public Future<Void> run(Exchange exchange) {
         Reservation reservation = exchange.get(AdmitStage.RESERVATION);
-        if (reservation == null) {
-            return DONE;
+        long charged = 0;
+        if (reservation != null) {
+            charged = Math.min(cost(exchange), reservation.amount());
+            credits.settle(reservation, charged);
+            exchange.charged(charged);
         }
-        long charged = Math.min(cost(exchange), reservation.amount());
-        credits.settle(reservation, charged);
-        exchange.charged(charged);
-        return DONE;
+        LimitsStage.KeyHold hold = exchange.get(LimitsStage.HOLD);
+        return hold == null ? DONE : settle(exchange, hold, charged);
+    }
+
+    /**
+     * Settles the key's hold (the same worst case as the credit reservation, so {@code charged} never exceeds it). The
+     * response waits for it, so a client that reads its key's usage after an answer sees the answer counted. A hold
+     * the database could not settle stays held: the key looks more used than it is, never less.
+     */
+    private Future<Void> settle(Exchange exchange, LimitsStage.KeyHold hold, long charged) {
+        return limits.settle(hold.keyId(), hold.periodStart(), hold.amount(), Math.min(charged, hold.amount()))
+                .recover(failure -> {
+                    log.error("[{}] settling the limit hold of key {} failed; {} nano-USD stay held: {}",
+                            exchange.id(), hold.keyId(), hold.amount(), failure.toString());
+                    return DONE;
+                });
     }
 
     private static long cost(Exchange exchange) {

@@ -27,15 +27,20 @@ final class AccountApi {
     private final AccountsContract.Authenticator authenticator;
     private final BillingContract.Credits credits;
     private final MeteringContract.UsageQueries usage;
+    private final BillingContract.KeyLimits keyLimits;
     private final Router router;
+    private final java.time.Clock clock;
     private final Buffer modelsBody;
 
     AccountApi(AccountsContract.Authenticator authenticator, BillingContract.Credits credits,
-            MeteringContract.UsageQueries usage, Router router) {
+            MeteringContract.UsageQueries usage, BillingContract.KeyLimits keyLimits, Router router,
+            java.time.Clock clock) {
         this.authenticator = authenticator;
         this.credits = credits;
         this.usage = usage;
+        this.keyLimits = keyLimits;
         this.router = router;
+        this.clock = clock;
         this.modelsBody = router.catalog().listing().toBuffer();
     }
 
@@ -61,23 +66,38 @@ final class AccountApi {
                         .put("balance", Money.toUsd(balance.balance())))));
     }
 
+    /**
+     * {@code GET /v1/key}, OpenRouter's shape: the key's limit and what remains of it in the current period (spent and
+     * held by requests in flight both count), the period, its spend today, this week and this month (UTC, from the
+     * daily rollup) and its expiry. USD as JSON numbers.
+     */
     void key(RoutingContext ctx) {
-        authenticated(ctx, (principal, c) -> usage.keyUsage(principal.keyId()).map(spend -> new JsonObject()
-                .put("data", new JsonObject()
-                        .put("label", principal.label())
-                        .putNull("limit")
-                        .putNull("limit_remaining")
-                        .putNull("limit_reset")
-                        .put("include_byok_in_limit", false)
-                        .put("usage", Money.toUsd(spend.getLong("total")))
-                        .put("usage_daily", Money.toUsd(spend.getLong("daily")))
-                        .put("usage_weekly", Money.toUsd(spend.getLong("weekly")))
-                        .put("usage_monthly", Money.toUsd(spend.getLong("monthly")))
-                        .put("byok_usage", 0)
-                        .put("is_free_tier", false)
-                        .put("is_provisioning_key", false)
-                        .put("is_management_key", false)
-                        .putNull("expires_at"))));
+        authenticated(ctx, (principal, c) -> {
+            java.time.Instant now = clock.instant();
+            AccountsContract.KeyLimit limit = principal.limit();
+            Future<JsonObject> spend = usage.keyUsage(principal.keyId(),
+                    now.atOffset(java.time.ZoneOffset.UTC).toLocalDate());
+            Future<Long> committed = limit == null ? Future.succeededFuture(0L) : keyLimits.committed(
+                    principal.keyId(), co.corouter.server.billing.LimitsStage.periodStart(limit.reset(), now));
+            return Future.all(spend, committed).map(v -> new JsonObject()
+                    .put("data", new JsonObject()
+                            .put("label", principal.label())
+                            .put("limit", limit == null ? null : Money.toUsd(limit.amount()))
+                            .put("limit_remaining", limit == null ? null
+                                    : Money.toUsd(Math.max(0, limit.amount() - committed.result())))
+                            .put("limit_reset", limit == null ? null : limit.reset().wire())
+                            .put("include_byok_in_limit", false)
+                            .put("usage", Money.toUsd(spend.result().getLong("total")))
+                            .put("usage_daily", Money.toUsd(spend.result().getLong("daily")))
+                            .put("usage_weekly", Money.toUsd(spend.result().getLong("weekly")))
+                            .put("usage_monthly", Money.toUsd(spend.result().getLong("monthly")))
+                            .put("byok_usage", 0)
+                            .put("is_free_tier", false)
+                            .put("is_provisioning_key", false)
+                            .put("is_management_key", false)
+                            .put("expires_at", principal.expiresAt() == null ? null
+                                    : principal.expiresAt().toString())));
+        });
     }
 
     void generation(RoutingContext ctx) {

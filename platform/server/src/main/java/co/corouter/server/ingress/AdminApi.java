@@ -126,6 +126,26 @@ final class AdminApi {
         });
     }
 
+    /** {@code PATCH /admin/keys/:keyId}: {@code limit_usd}, {@code limit_reset}, {@code expires_at} (each optional). */
+    void updateKey(RoutingContext ctx) {
+        respond(ctx, 200, body -> {
+            long keyId = pathId(ctx, "keyId");
+            AccountsContract.KeySettings settings;
+            try {
+                settings = AccountsContract.KeySettings.parse(body);
+            } catch (AccountsContract.KeySettings.Invalid e) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, e.getMessage());
+            }
+            if (!settings.any()) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST,
+                        "give at least one of 'limit_usd', 'limit_reset', 'expires_at'");
+            }
+            return accounts.updateKey(keyId, settings).compose(key -> key == null
+                    ? Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "no such key"))
+                    : Future.succeededFuture(key));
+        });
+    }
+
     void generations(RoutingContext ctx) {
         respond(ctx, 200, body -> {
             int limit = 100;

@@ -61,6 +61,8 @@ public final class IngressVerticle extends VerticleBase {
             AccountsContract.Accounts accounts,
             BillingContract.Credits credits,
             MeteringContract.UsageQueries usage,
+            BillingContract.KeyLimits keyLimits,
+            java.time.Clock clock,
             Metrics metrics,
             EdgeGuard.Shared edge,
             Supplier<Future<JsonObject>> readiness,
@@ -92,7 +94,8 @@ public final class IngressVerticle extends VerticleBase {
         guard.start();
         served = deps.metrics().counter("corouter_http_requests_total", "HTTP requests received, per event loop",
                 "loop", Integer.toString(instance));
-        AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.router());
+        AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.keyLimits(),
+                deps.router(), deps.clock());
         AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage());
 
         Router web = Router.router(vertx);
@@ -127,6 +130,7 @@ public final class IngressVerticle extends VerticleBase {
         web.post("/admin/accounts/:id/credits").handler(admin::grant);
         web.post("/admin/accounts/:id/keys").handler(admin::createKey);
         web.delete("/admin/keys/:keyId").handler(admin::revokeKey);
+        web.patch("/admin/keys/:keyId").handler(admin::updateKey);
         web.get("/admin/accounts/:id/generations").handler(admin::generations);
         web.get("/admin/endpoints").handler(ctx -> json(ctx, 200, new JsonObject().put("data", deps.router().health())));
         web.post("/admin/endpoints/reset").handler(ctx -> {

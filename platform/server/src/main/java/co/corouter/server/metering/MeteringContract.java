@@ -66,8 +66,11 @@ public final class MeteringContract {
         /** The account's latest generations, newest first. */
         Future<JsonArray> generations(long accountId, int limit);
 
-        /** Spend of one key: {@code total}, and over the current UTC {@code daily}, {@code weekly}, {@code monthly}. */
-        Future<JsonObject> keyUsage(long apiKeyId);
+        /**
+         * Spend of one key from the daily rollup: {@code total}, and {@code daily}, {@code weekly} (from Monday) and
+         * {@code monthly} for the UTC day {@code today}.
+         */
+        Future<JsonObject> keyUsage(long apiKeyId, java.time.LocalDate today);
     }
 
     /** How {@link ConsoleUsage#activity} groups a day's usage. */

@@ -308,16 +308,17 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 });
     }
 
-    /** Spend of one key: total, and over the current UTC day, week and month (nano-dollars). */
+    /** Spend of one key from usage_daily: total, and for the UTC day, ISO week and month of {@code today}. */
     @Override
-    public Future<JsonObject> keyUsage(long apiKeyId) {
+    public Future<JsonObject> keyUsage(long apiKeyId, LocalDate today) {
+        LocalDate monday = today.with(java.time.temporal.TemporalAdjusters.previousOrSame(java.time.DayOfWeek.MONDAY));
         return pool.preparedQuery("""
                         SELECT coalesce(sum(cost), 0)::bigint,
-                               coalesce(sum(cost) FILTER (WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::bigint,
-                               coalesce(sum(cost) FILTER (WHERE created_at >= date_trunc('week', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::bigint,
-                               coalesce(sum(cost) FILTER (WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'), 0)::bigint
-                        FROM generations WHERE api_key_id = $1""")
-                .execute(Tuple.of(apiKeyId))
+                               coalesce(sum(cost) FILTER (WHERE day = $2), 0)::bigint,
+                               coalesce(sum(cost) FILTER (WHERE day >= $3 AND day <= $2), 0)::bigint,
+                               coalesce(sum(cost) FILTER (WHERE day >= $4 AND day <= $2), 0)::bigint
+                        FROM usage_daily WHERE api_key_id = $1""")
+                .execute(Tuple.of(apiKeyId, today, monday, today.withDayOfMonth(1)))
                 .map(rows -> {
                     Row row = rows.iterator().next();
                     return new JsonObject().put("total", row.getLong(0)).put("daily", row.getLong(1))

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * The request pipeline: forward stages in order, then end stages once, whatever happened.
  *
  * <pre>
- * authenticate → validate → limits → shed → route → admit → call  ┊  count usage → settle → record
+ * authenticate → validate → shed → route → limits → admit → call  ┊  count usage → settle → record
  *  (accounts)    (ingress)  (billing) (metering) (routing) (billing) (routing) ┊ (metering)  (billing)  (metering)
  * </pre>
  *

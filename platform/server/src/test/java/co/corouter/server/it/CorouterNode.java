@@ -85,6 +85,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         private final JsonArray extraModels = new JsonArray();
         private Path pluginsDir = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
         private Consumer<JsonObject> mockConfig = c -> { };
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         public Builder withFakeUpstream() {
             fakeUpstream = true;
@@ -131,6 +132,12 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         /** Adds a catalog entry (models.yaml shape). */
         public Builder model(JsonObject model) {
             extraModels.add(model);
+            return this;
+        }
+
+        /** The node's calendar (key expiry, key-limit periods); a {@link MovableClock} lets a test cross a boundary. */
+        public Builder clock(java.time.Clock clock) {
+            this.clock = clock;
             return this;
         }
 
@@ -208,7 +215,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         Secrets secrets = new Secrets(env);
         Path conf = Files.createTempDirectory("corouter-conf");
         ServerOptions options = ServerOptions.parse(conf, root, secrets);
-        node = await(Corouter.start(vertx, options, catalog(), db, secrets));
+        node = await(Corouter.start(vertx, options, catalog(), db, secrets, builder.clock));
     }
 
     private ModelCatalog catalog() {

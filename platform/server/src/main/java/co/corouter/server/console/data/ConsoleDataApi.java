@@ -87,11 +87,21 @@ public final class ConsoleDataApi {
     }
 
     public Future<JsonObject> createKey(ConsoleUser user, String name) {
-        return safely(() -> keys.create(user, name));
+        return safely(() -> keys.create(user, name, AccountsContract.KeySettings.NONE));
+    }
+
+    /** {@code POST /api/keys} with a body: {@code name} and optionally {@code limit_usd, limit_reset, expires_at}. */
+    public Future<JsonObject> createKey(ConsoleUser user, JsonObject body) {
+        return safely(() -> keys.create(user, body.getValue("name"), KeysRoutes.settings(body)));
     }
 
     public Future<JsonObject> setKeyDisabled(ConsoleUser user, long keyId, boolean disabled) {
-        return safely(() -> keys.update(user, keyId, disabled));
+        return safely(() -> keys.update(user, keyId, disabled, AccountsContract.KeySettings.NONE));
+    }
+
+    /** {@code PATCH /api/keys/:id}: {@code disabled}, {@code limit_usd}, {@code limit_reset}, {@code expires_at}. */
+    public Future<JsonObject> updateKey(ConsoleUser user, long keyId, JsonObject body) {
+        return safely(() -> keys.update(user, keyId, body.getValue("disabled"), KeysRoutes.settings(body)));
     }
 
     public Future<Void> revokeKey(ConsoleUser user, long keyId) {

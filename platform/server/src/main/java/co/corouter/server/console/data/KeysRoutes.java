@@ -57,10 +57,20 @@ final class KeysRoutes implements ConsoleRoutes {
     }
 
     private Future<JsonObject> create(RoutingContext ctx) {
-        return create(Replies.user(ctx), Replies.body(ctx).getValue("name"));
+        JsonObject body = Replies.body(ctx);
+        return create(Replies.user(ctx), body.getValue("name"), settings(body));
     }
 
-    Future<JsonObject> create(ConsoleUser user, Object name) {
+    /** {@code limit_usd}, {@code limit_reset}, {@code expires_at} of a request body; a field error names the field. */
+    static AccountsContract.KeySettings settings(JsonObject body) {
+        try {
+            return AccountsContract.KeySettings.parse(body);
+        } catch (AccountsContract.KeySettings.Invalid e) {
+            throw Replies.fieldError(e.field(), e.getMessage());
+        }
+    }
+
+    Future<JsonObject> create(ConsoleUser user, Object name, AccountsContract.KeySettings settings) {
         if (!(name instanceof String text) || text.isBlank()) {
             throw Replies.fieldError("name", "a name is required");
         }
@@ -70,20 +80,32 @@ final class KeysRoutes implements ConsoleRoutes {
         if (text.chars().anyMatch(Character::isISOControl)) {
             throw Replies.fieldError("name", "the name must not contain control characters");
         }
-        return keys.createOwnerKey(user.accountId(), text.strip());
+        return keys.createOwnerKey(user.accountId(), text.strip(), settings);
     }
 
     private Future<JsonObject> update(RoutingContext ctx) {
         ConsoleUser user = Replies.user(ctx);
         long id = Replies.pathId(ctx, "id", "key");
-        return update(user, id, Replies.body(ctx).getValue("disabled"));
+        JsonObject body = Replies.body(ctx);
+        return update(user, id, body.getValue("disabled"), settings(body));
     }
 
-    Future<JsonObject> update(ConsoleUser user, long keyId, Object disabled) {
-        if (!(disabled instanceof Boolean flag)) {
+    /** {@code disabled} null: left as it is; at least one of it and the settings must be given. */
+    Future<JsonObject> update(ConsoleUser user, long keyId, Object disabled, AccountsContract.KeySettings settings) {
+        if (disabled != null && !(disabled instanceof Boolean)) {
             throw Replies.fieldError("disabled", "'disabled' must be true or false");
         }
-        return keys.setKeyDisabled(user.accountId(), keyId, flag).compose(key -> {
+        if (disabled == null && !settings.any()) {
+            throw Replies.fieldError("disabled", "give 'disabled', 'limit_usd', 'limit_reset' or 'expires_at'");
+        }
+        Future<JsonObject> changed = disabled == null ? Future.succeededFuture()
+                : keys.setKeyDisabled(user.accountId(), keyId, (Boolean) disabled);
+        return changed.compose(key -> {
+            if (disabled != null && key == null || !settings.any()) {
+                return Future.succeededFuture(key);
+            }
+            return keys.updateOwnerKey(user.accountId(), keyId, settings);
+        }).compose(key -> {
             if (key == null) {
                 return Future.failedFuture(Replies.notFound("key"));
             }
