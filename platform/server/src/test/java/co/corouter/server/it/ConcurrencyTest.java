@@ -80,15 +80,27 @@ class ConcurrencyTest {
     }
 
     @Test
-    void thousandConcurrentRequestsAgainstCreditForExactlyHundredLetExactlyHundredThrough() throws Exception {
-        CorouterNode.Account account = NODE.newAccount("0.100");
+    void twoThousandConcurrentRequestsAgainstCreditForExactlyThousandLetExactlyThousandThrough() throws Exception {
+        CorouterNode.Account account = NODE.newAccount("1.000");
         NODE.upstream().reset();
         String body = new JsonObject().put("model", MODEL).put("max_tokens", 100)
                 .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "count")))
                 .encode();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        // while the stampede runs, the node's free credit and the wallet are sampled: neither may ever go below zero
+        java.util.concurrent.atomic.AtomicLong lowestFree = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        java.util.concurrent.atomic.AtomicLong lowestBalance = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        java.util.concurrent.atomic.AtomicInteger samples = new java.util.concurrent.atomic.AtomicInteger();
+        long sampler = NODE.vertx().setPeriodic(5, id -> {
+            lowestFree.accumulateAndGet(NODE.node().creditBook().available(account.id()), Math::min);
+            samples.incrementAndGet();
+        });
+        long walletSampler = NODE.vertx().setPeriodic(50, id -> NODE.node().pool()
+                .preparedQuery("SELECT balance FROM wallets WHERE account_id = $1")
+                .execute(io.vertx.sqlclient.Tuple.of(account.id()))
+                .onSuccess(rows -> rows.forEach(row -> lowestBalance.accumulateAndGet(row.getLong(0), Math::min))));
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
+        for (int i = 0; i < 2000; i++) {
             calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(NODE.baseUrl() + "/chat/completions"))
                     .header("Authorization", "Bearer " + account.key())
                     .header("Content-Type", "application/json")
@@ -96,6 +108,11 @@ class ConcurrencyTest {
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
         }
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+        NODE.vertx().cancelTimer(sampler);
+        NODE.vertx().cancelTimer(walletSampler);
+        assertThat(samples.get()).as("samples of the free credit while the requests ran").isPositive();
+        assertThat(lowestFree.get()).as("lowest free credit seen").isNotNegative();
+        assertThat(lowestBalance.get()).as("lowest wallet balance seen").isNotNegative();
 
         int ok = 0;
         int refused = 0;
@@ -110,9 +127,9 @@ class ConcurrencyTest {
                 refused++;
             }
         }
-        assertThat(ok).isEqualTo(100);
-        assertThat(refused).isEqualTo(900);
-        assertThat(NODE.upstream().requestCount()).isEqualTo(100);
+        assertThat(ok).isEqualTo(1000);
+        assertThat(refused).isEqualTo(1000);
+        assertThat(NODE.upstream().requestCount()).as("no upstream call for a refused request").isEqualTo(1000);
 
         NODE.flushUsage();
         assertThat(NODE.balance(account.id())).isZero();
@@ -122,13 +139,13 @@ class ConcurrencyTest {
                        (SELECT count(*) FROM generations g WHERE g.account_id = $1 AND g.charge_txn_id IS NOT NULL)
                 FROM ledger_transactions t WHERE t.account_id = $1 AND t.kind = 'charge'""", account.id())
                 .iterator().next();
-        assertThat(charges.getLong(1)).as("usage rows collected by a charge").isEqualTo(100);
+        assertThat(charges.getLong(1)).as("usage rows collected by a charge").isEqualTo(1000);
         assertThat(charges.getLong(0)).as("Σ charges").isEqualTo(NODE.sql(
                 "SELECT sum(cost)::bigint FROM generations WHERE account_id = $1", account.id()).iterator().next()
                 .getLong(0));
         long rows = NODE.sql("SELECT count(*) FROM generations WHERE account_id = $1 AND status = 200", account.id())
                 .iterator().next().getLong(0);
-        assertThat(rows).isEqualTo(100);
+        assertThat(rows).isEqualTo(1000);
         NODE.assertLedgerBalances();
     }
 
