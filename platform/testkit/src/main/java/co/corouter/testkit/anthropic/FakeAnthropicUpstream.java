@@ -2,6 +2,8 @@ package co.corouter.testkit.anthropic;
 
 import co.corouter.testkit.anthropic.AnthropicBehaviour.Fault;
 import co.corouter.testkit.anthropic.ScriptedAnswer.Block;
+import co.corouter.testkit.fake.Recorder;
+import co.corouter.testkit.fake.Script;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -20,13 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A hostile stand-in for Anthropic's Messages API on 127.0.0.1 (specs/anthropic-messages.md §2–4, §7.3):
@@ -58,15 +54,8 @@ public final class FakeAnthropicUpstream {
     private static final String MESSAGES_PATH = "/v1/messages";
     private static final String COUNT_TOKENS_PATH = "/v1/messages/count_tokens";
 
-    private final AtomicReference<AnthropicBehaviour> defaultBehaviour =
-            new AtomicReference<>(AnthropicBehaviour.normal());
-    private final Queue<AnthropicBehaviour> queued = new ConcurrentLinkedQueue<>();
-    private final Map<String, AnthropicBehaviour> byModel = new ConcurrentHashMap<>();
-    private final AtomicReference<String> apiKey = new AtomicReference<>();
-    private final ConcurrentLinkedDeque<RecordedAnthropicRequest> requests = new ConcurrentLinkedDeque<>();
-    private volatile boolean recording = true;
-    private final AtomicInteger requestCount = new AtomicInteger();
-    private final AtomicInteger connectionsOpened = new AtomicInteger();
+    private final Script<AnthropicBehaviour> script = new Script<>(AnthropicBehaviour::normal);
+    private final Recorder<RecordedAnthropicRequest> recorder = new Recorder<>("fake Anthropic upstream");
     private final AtomicLong ids = new AtomicLong();
     private volatile Vertx vertx;
     private volatile HttpServer server;
@@ -80,7 +69,7 @@ public final class FakeAnthropicUpstream {
     public Future<FakeAnthropicUpstream> start(Vertx vertx, int port) {
         this.vertx = vertx;
         HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port));
-        created.connectionHandler(connection -> connectionsOpened.incrementAndGet());
+        created.connectionHandler(connection -> recorder.connectionOpened());
         created.requestHandler(this::handle);
         return created.listen().map(listening -> {
             server = listening;
@@ -110,19 +99,19 @@ public final class FakeAnthropicUpstream {
 
     /** Sets the behaviour for requests naming {@code model} that have no queued behaviour (the default elsewhere). */
     public FakeAnthropicUpstream behaveFor(String model, AnthropicBehaviour behaviour) {
-        byModel.put(model, behaviour);
+        script.behaveFor(model, behaviour);
         return this;
     }
 
     /** Sets the behaviour for every request that has no {@link #enqueue queued} or per-model one. */
     public FakeAnthropicUpstream behave(AnthropicBehaviour behaviour) {
-        defaultBehaviour.set(behaviour);
+        script.behave(behaviour);
         return this;
     }
 
     /** Queues behaviours for the next requests, in order; after them the per-model or default ones apply again. */
     public FakeAnthropicUpstream enqueue(AnthropicBehaviour... behaviours) {
-        queued.addAll(List.of(behaviours));
+        script.enqueue(List.of(behaviours));
         return this;
     }
 
@@ -131,49 +120,40 @@ public final class FakeAnthropicUpstream {
      * when both are sent) or {@code Authorization: Bearer}; {@code null} (the default) accepts any request.
      */
     public FakeAnthropicUpstream requireApiKey(String key) {
-        apiKey.set(key);
+        recorder.requireApiKey(key);
         return this;
     }
 
     /** Number of requests received, whatever their fate. */
     public int requestCount() {
-        return requestCount.get();
+        return recorder.count();
     }
 
     /** Requests received so far, in arrival order. */
     public List<RecordedAnthropicRequest> requests() {
-        return List.copyOf(requests);
+        return recorder.requests();
     }
 
     /** The most recent request. */
     public RecordedAnthropicRequest lastRequest() {
-        RecordedAnthropicRequest last = requests.peekLast();
-        if (last == null) {
-            throw new IllegalStateException("the fake Anthropic upstream received no request");
-        }
-        return last;
+        return recorder.last();
     }
 
     /** Keeps (default) or stops keeping each request; counting goes on. Benchmarks turn it off. */
     public FakeAnthropicUpstream recordRequests(boolean keep) {
-        recording = keep;
+        recorder.recording(keep);
         return this;
     }
 
     /** TCP connections accepted so far; with a keep-alive client, fewer than {@link #requestCount()}. */
     public int connectionsOpened() {
-        return connectionsOpened.get();
+        return recorder.connections();
     }
 
     /** Forgets requests and queued and per-model behaviours, restores the normal one and drops the API key. */
     public FakeAnthropicUpstream reset() {
-        queued.clear();
-        requests.clear();
-        requestCount.set(0);
-        connectionsOpened.set(0);
-        defaultBehaviour.set(AnthropicBehaviour.normal());
-        byModel.clear();
-        apiKey.set(null);
+        script.reset();
+        recorder.reset();
         return this;
     }
 
@@ -187,10 +167,7 @@ public final class FakeAnthropicUpstream {
                 request.query(), headersOf(request), raw.toString(), body);
         HttpServerResponse response = request.response();
         response.closeHandler(v -> seen.closed.tryComplete());
-        if (recording) {
-            requests.add(seen);
-        }
-        requestCount.incrementAndGet();
+        recorder.received(seen);
         response.putHeader("request-id", nextId("req_fake"));
 
         boolean countTokens = COUNT_TOKENS_PATH.equals(request.path());
@@ -217,14 +194,12 @@ public final class FakeAnthropicUpstream {
             sendError(response, seen, 400, "invalid_request_error", problem);
             return;
         }
-        AnthropicBehaviour next = queued.poll();
-        AnthropicBehaviour forModel = body.getValue("model") instanceof String model ? byModel.get(model) : null;
-        AnthropicBehaviour chosen = next != null ? next : forModel != null ? forModel : defaultBehaviour.get();
+        AnthropicBehaviour chosen = script.next(body.getValue("model") instanceof String model ? model : null);
         after(chosen.delayMs, () -> act(request, body, chosen, seen, countTokens));
     }
 
     private boolean authorized(HttpServerRequest request) {
-        String key = apiKey.get();
+        String key = recorder.apiKey();
         if (key == null) {
             return true;
         }

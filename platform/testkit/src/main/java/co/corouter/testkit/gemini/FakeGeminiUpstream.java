@@ -5,6 +5,8 @@ import co.corouter.testkit.gemini.GeminiBehaviour.FunctionCall;
 import co.corouter.testkit.gemini.GeminiBehaviour.UsagePlacement;
 import co.corouter.testkit.gemini.GeminiRequestRules.Invalid;
 import co.corouter.testkit.upstream.FakeEmbeddings;
+import co.corouter.testkit.fake.Recorder;
+import co.corouter.testkit.fake.Script;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,13 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -64,14 +60,8 @@ public final class FakeGeminiUpstream {
     private static final Pattern METHOD_PATH = Pattern.compile(
             "/v1beta/models/([A-Za-z0-9._-]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents)");
 
-    private final AtomicReference<GeminiBehaviour> defaultBehaviour = new AtomicReference<>(GeminiBehaviour.normal());
-    private final Queue<GeminiBehaviour> queued = new ConcurrentLinkedQueue<>();
-    private final Map<String, GeminiBehaviour> byModel = new ConcurrentHashMap<>();
-    private final AtomicReference<String> apiKey = new AtomicReference<>();
-    private final ConcurrentLinkedDeque<RecordedGeminiRequest> requests = new ConcurrentLinkedDeque<>();
-    private volatile boolean recording = true;
-    private final AtomicInteger requestCount = new AtomicInteger();
-    private final AtomicInteger connectionsOpened = new AtomicInteger();
+    private final Script<GeminiBehaviour> script = new Script<>(GeminiBehaviour::normal);
+    private final Recorder<RecordedGeminiRequest> recorder = new Recorder<>("fake Gemini upstream");
     private final AtomicLong ids = new AtomicLong();
     private volatile Vertx vertx;
     private volatile HttpServer server;
@@ -85,7 +75,7 @@ public final class FakeGeminiUpstream {
     public Future<FakeGeminiUpstream> start(Vertx vertx, int port) {
         this.vertx = vertx;
         HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port));
-        created.connectionHandler(connection -> connectionsOpened.incrementAndGet());
+        created.connectionHandler(connection -> recorder.connectionOpened());
         created.requestHandler(this::handle);
         return created.listen().map(listening -> {
             server = listening;
@@ -115,67 +105,58 @@ public final class FakeGeminiUpstream {
 
     /** Sets the behaviour for requests naming {@code model} in their path that have no queued behaviour. */
     public FakeGeminiUpstream behaveFor(String model, GeminiBehaviour behaviour) {
-        byModel.put(model, behaviour);
+        script.behaveFor(model, behaviour);
         return this;
     }
 
     /** Sets the behaviour for every request that has no {@link #enqueue queued} or per-model one. */
     public FakeGeminiUpstream behave(GeminiBehaviour behaviour) {
-        defaultBehaviour.set(behaviour);
+        script.behave(behaviour);
         return this;
     }
 
     /** Queues behaviours for the next valid requests, in order; after them the others apply again. */
     public FakeGeminiUpstream enqueue(GeminiBehaviour... behaviours) {
-        queued.addAll(List.of(behaviours));
+        script.enqueue(List.of(behaviours));
         return this;
     }
 
     /** Refuses requests that do not carry this key (header or {@code ?key=}); {@code null} accepts all. */
     public FakeGeminiUpstream requireApiKey(String key) {
-        apiKey.set(key);
+        recorder.requireApiKey(key);
         return this;
     }
 
     /** Number of requests received, whatever their fate. */
     public int requestCount() {
-        return requestCount.get();
+        return recorder.count();
     }
 
     /** Requests received so far, in arrival order. */
     public List<RecordedGeminiRequest> requests() {
-        return List.copyOf(requests);
+        return recorder.requests();
     }
 
     /** The most recent request. */
     public RecordedGeminiRequest lastRequest() {
-        RecordedGeminiRequest last = requests.peekLast();
-        if (last == null) {
-            throw new IllegalStateException("the fake Gemini upstream received no request");
-        }
-        return last;
+        return recorder.last();
     }
 
     /** Keeps (default) or stops keeping each request; counting goes on. Benchmarks turn it off. */
     public FakeGeminiUpstream recordRequests(boolean keep) {
-        recording = keep;
+        recorder.recording(keep);
         return this;
     }
 
     /** TCP connections accepted so far; with a keep-alive client, fewer than {@link #requestCount()}. */
     public int connectionsOpened() {
-        return connectionsOpened.get();
+        return recorder.connections();
     }
 
     /** Forgets requests and behaviours, restores {@link GeminiBehaviour#normal()} and drops the API key. */
     public FakeGeminiUpstream reset() {
-        queued.clear();
-        requests.clear();
-        requestCount.set(0);
-        connectionsOpened.set(0);
-        defaultBehaviour.set(GeminiBehaviour.normal());
-        byModel.clear();
-        apiKey.set(null);
+        script.reset();
+        recorder.reset();
         return this;
     }
 
@@ -192,17 +173,14 @@ public final class FakeGeminiUpstream {
         RecordedGeminiRequest recorded = new RecordedGeminiRequest(request.method().name(), request.path(),
                 multiMap(request.params()), multiMap(request.headers()), raw.toString(), body, model, action);
         request.response().closeHandler(v -> recorded.closed.tryComplete());
-        if (recording) {
-            requests.add(recorded);
-        }
-        requestCount.incrementAndGet();
+        recorder.received(recorded);
 
         HttpServerResponse response = request.response();
         if (!routed) {
             sendError(response, recorded, 404, "NOT_FOUND", "Method not found.", new JsonArray());
             return;
         }
-        String key = apiKey.get();
+        String key = recorder.apiKey();
         String given = request.getHeader("x-goog-api-key") != null ? request.getHeader("x-goog-api-key")
                 : request.getParam("key");
         if (key != null && given == null) {
@@ -236,10 +214,7 @@ public final class FakeGeminiUpstream {
                                     .put("field", invalid.field).put("description", invalid.getMessage())))));
             return;
         }
-        GeminiBehaviour queuedBehaviour = queued.poll();
-        GeminiBehaviour forModel = byModel.get(model);
-        GeminiBehaviour chosen = queuedBehaviour != null ? queuedBehaviour
-                : forModel != null ? forModel : defaultBehaviour.get();
+        GeminiBehaviour chosen = script.next(model);
         after(chosen.delayMs, () -> act(request, recorded, body, chosen));
     }
 

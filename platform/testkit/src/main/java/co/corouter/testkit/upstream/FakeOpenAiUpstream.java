@@ -1,6 +1,8 @@
 package co.corouter.testkit.upstream;
 
 import co.corouter.testkit.upstream.Behaviour.Fault;
+import co.corouter.testkit.fake.Recorder;
+import co.corouter.testkit.fake.Script;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,12 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A hostile stand-in for an OpenAI-compatible upstream: {@code POST /v1/chat/completions} on 127.0.0.1,
@@ -51,14 +48,8 @@ public final class FakeOpenAiUpstream {
     private static final String CHAT_PATH = "/v1/chat/completions";
     private static final String EMBEDDINGS_PATH = "/v1/embeddings";
 
-    private final AtomicReference<Behaviour> defaultBehaviour = new AtomicReference<>(Behaviour.normal());
-    private final Queue<Behaviour> queued = new ConcurrentLinkedQueue<>();
-    private final Map<String, Behaviour> byModel = new java.util.concurrent.ConcurrentHashMap<>();
-    private final AtomicReference<String> apiKey = new AtomicReference<>();
-    private final ConcurrentLinkedDeque<RecordedRequest> requests = new ConcurrentLinkedDeque<>();
-    private volatile boolean recording = true;
-    private final AtomicInteger requestCount = new AtomicInteger();
-    private final AtomicInteger connectionsOpened = new AtomicInteger();
+    private final Script<Behaviour> script = new Script<>(Behaviour::normal);
+    private final Recorder<RecordedRequest> recorder = new Recorder<>("fake upstream");
     private final AtomicLong ids = new AtomicLong();
     private volatile Vertx vertx;
     private volatile HttpServer server;
@@ -72,7 +63,7 @@ public final class FakeOpenAiUpstream {
     public Future<FakeOpenAiUpstream> start(Vertx vertx, int port) {
         this.vertx = vertx;
         HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port));
-        created.connectionHandler(connection -> connectionsOpened.incrementAndGet());
+        created.connectionHandler(connection -> recorder.connectionOpened());
         created.requestHandler(this::handle);
         return created.listen().map(listening -> {
             server = listening;
@@ -102,67 +93,58 @@ public final class FakeOpenAiUpstream {
 
     /** Sets the behaviour for requests naming {@code model} that have no queued behaviour (the default elsewhere). */
     public FakeOpenAiUpstream behaveFor(String model, Behaviour behaviour) {
-        byModel.put(model, behaviour);
+        script.behaveFor(model, behaviour);
         return this;
     }
 
     /** Sets the behaviour for every request that has no {@link #enqueue queued} or per-model one. */
     public FakeOpenAiUpstream behave(Behaviour behaviour) {
-        defaultBehaviour.set(behaviour);
+        script.behave(behaviour);
         return this;
     }
 
     /** Queues behaviours for the next requests, in order; after them the default applies again. */
     public FakeOpenAiUpstream enqueue(Behaviour... behaviours) {
-        queued.addAll(List.of(behaviours));
+        script.enqueue(List.of(behaviours));
         return this;
     }
 
     /** Answers 401 unless the request carries {@code Authorization: Bearer <key>}; {@code null} accepts all. */
     public FakeOpenAiUpstream requireApiKey(String key) {
-        apiKey.set(key);
+        recorder.requireApiKey(key);
         return this;
     }
 
     /** Number of requests received, whatever their fate. */
     public int requestCount() {
-        return requestCount.get();
+        return recorder.count();
     }
 
     /** Requests received so far, in arrival order. */
     public List<RecordedRequest> requests() {
-        return List.copyOf(requests);
+        return recorder.requests();
     }
 
     /** The most recent request. */
     public RecordedRequest lastRequest() {
-        RecordedRequest last = requests.peekLast();
-        if (last == null) {
-            throw new IllegalStateException("the fake upstream received no request");
-        }
-        return last;
+        return recorder.last();
     }
 
     /** Keeps (default) or stops keeping each request; counting goes on. Benchmarks turn it off. */
     public FakeOpenAiUpstream recordRequests(boolean keep) {
-        recording = keep;
+        recorder.recording(keep);
         return this;
     }
 
     /** TCP connections accepted so far; with a keep-alive client, fewer than {@link #requestCount()}. */
     public int connectionsOpened() {
-        return connectionsOpened.get();
+        return recorder.connections();
     }
 
     /** Forgets requests and queued behaviours, restores {@link Behaviour#normal()} and drops the API key. */
     public FakeOpenAiUpstream reset() {
-        queued.clear();
-        requests.clear();
-        requestCount.set(0);
-        connectionsOpened.set(0);
-        defaultBehaviour.set(Behaviour.normal());
-        byModel.clear();
-        apiKey.set(null);
+        script.reset();
+        recorder.reset();
         return this;
     }
 
@@ -174,11 +156,8 @@ public final class FakeOpenAiUpstream {
 
     private void serve(HttpServerRequest request, Buffer raw, ResponseTrace trace) {
         JsonObject body = parseObject(raw);
-        if (recording) {
-            requests.add(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
+        recorder.received(new RecordedRequest(request.method().name(), request.path(), headersOf(request),
                     raw.toString(), body, trace));
-        }
-        requestCount.incrementAndGet();
 
         HttpServerResponse response = request.response();
         boolean embeddings = EMBEDDINGS_PATH.equals(request.path());
@@ -187,7 +166,7 @@ public final class FakeOpenAiUpstream {
                     "Unknown request URL: " + request.method() + " " + request.path());
             return;
         }
-        String key = apiKey.get();
+        String key = recorder.apiKey();
         if (key != null && !("Bearer " + key).equals(request.getHeader("Authorization"))) {
             sendError(response, trace, 401, "invalid_request_error", "invalid_api_key",
                     "Incorrect API key provided.");
@@ -198,9 +177,7 @@ public final class FakeOpenAiUpstream {
                     "We could not parse the JSON body of your request.");
             return;
         }
-        Behaviour behaviour = queued.poll();
-        Behaviour forModel = body.getValue("model") instanceof String model ? byModel.get(model) : null;
-        Behaviour chosen = behaviour != null ? behaviour : forModel != null ? forModel : defaultBehaviour.get();
+        Behaviour chosen = script.next(body.getValue("model") instanceof String model ? model : null);
         after(chosen.delayMs, () -> act(request, body, chosen, trace, embeddings));
     }
 
