@@ -41,6 +41,9 @@ import co.corouter.server.metering.Tokenizer;
 import co.corouter.server.metering.UsageBacklog;
 import co.corouter.server.metering.UsageRepository;
 import co.corouter.server.metering.UsageReports;
+import co.corouter.server.payments.OrderBook;
+import co.corouter.server.payments.Payments;
+import co.corouter.server.payments.ReconcileJob;
 import co.corouter.server.pipeline.Pipeline;
 import co.corouter.server.pipeline.Stage;
 import co.corouter.server.routing.CallStage;
@@ -94,11 +97,13 @@ public final class Corouter {
     private final EdgeGuard.Shared edge;
     private final List<String> deployments;
     private final String ingressDeployment;
+    private final Payments payments;
 
     private Corouter(Vertx vertx, String nodeId, Pool pool, PluginHost plugins, ProviderRegistry providers,
             List<IngressVerticle> ingress, AccountsContract.Accounts accounts, BillingContract.Credits credits,
             LedgerRepository ledger, CreditBook creditBook, Metrics metrics, EdgeGuard.Shared edge,
-            List<String> deployments, String ingressDeployment) {
+            List<String> deployments, String ingressDeployment, Payments payments) {
+        this.payments = payments;
         this.vertx = vertx;
         this.nodeId = nodeId;
         this.pool = pool;
@@ -137,6 +142,16 @@ public final class Corouter {
             Map<String, ModelProvider> types = plugins.start();
             return ProviderRegistry.create(vertx, options.providers(), types, secrets, tokenizer);
         }).compose(providers -> {
+            // payment gateways are built on a worker too (PaymentProcessor.create may block); an invalid one stops the
+            // start: a node that would sell credit but cannot must not run
+            Future<Map<String, co.corouter.plugin.api.payment.PaymentGateway>> gateways = vertx.executeBlocking(() ->
+                    Payments.gateways(vertx, plugins.paymentProcessors(), options.payments(), secrets::resolve));
+            return gateways.map(built -> new Object[] {providers, built});
+        }).compose(built -> {
+            ProviderRegistry providers = (ProviderRegistry) built[0];
+            @SuppressWarnings("unchecked")
+            Map<String, co.corouter.plugin.api.payment.PaymentGateway> gateways =
+                    (Map<String, co.corouter.plugin.api.payment.PaymentGateway>) built[1];
             Pool pool = database.pool(vertx, options.database().poolSize());
             AccountRepository accountRepository = new AccountRepository(pool);
             UserRepository users = new UserRepository(pool);
@@ -148,7 +163,8 @@ public final class Corouter {
             return accountRepository.keySigningSecret(candidate)
                     .compose(secret -> users.linkSigningSecret(linkCandidate)
                             .compose(linkSecret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
-                                    accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret, clock)));
+                                    accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret, clock,
+                                    gateways)));
         }).onSuccess(node -> {
             log.info("corouter node {} listening on http://{}:{} with {} event loops", node.nodeId,
                     options.http().host(), node.port(), node.ingress.size());
@@ -161,7 +177,8 @@ public final class Corouter {
 
     private static Future<Corouter> wire(Vertx vertx, ServerOptions options, ModelCatalog catalog, String nodeId,
             PluginHost plugins, ProviderRegistry providers, Pool pool, AccountRepository accountRepository,
-            ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret, Clock clock) {
+            ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret, Clock clock,
+            Map<String, co.corouter.plugin.api.payment.PaymentGateway> gateways) {
         Metrics metrics = new Metrics();
         KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys, clock);
         AccountService accounts = new AccountService(accountRepository, apiKeys, authenticator, vertx.eventBus());
@@ -180,12 +197,18 @@ public final class Corouter {
         metrics.registry().gauge("corouter_http_buffered_body_bytes", edge, EdgeGuard.Shared::bufferedBodyBytes);
         metrics.registry().gauge("corouter_usage_backlog", backlog, UsageBacklog::size);
 
+        java.util.concurrent.atomic.AtomicReference<String> publicUrl =
+                new java.util.concurrent.atomic.AtomicReference<>(options.console().publicUrl());
+        Payments payments = new Payments(vertx, new OrderBook(pool, ledger), ledger, credits, gateways,
+                options.payments(), publicUrl::get);
         Passwords passwords = new Passwords(vertx);
         ConsoleDataApi consoleData = ConsoleDataApi.create(vertx, pool,
-                new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool)),
+                new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool), payments),
                 (hash, password) -> passwords.verify(password, hash),
                 user -> users.profile(user.userId()).compose(me -> credits.balance(user.accountId())
-                        .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance())))),
+                        .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance())))
+                        .compose(withBalance -> ledger.frozen(user.accountId())
+                                .map(frozen -> withBalance.put("frozen", frozen)))),
                 clock);
         ConsoleRouter console = ConsoleRouter.create(vertx, options, users, credits, linkSecret,
                 consoleData.routes());
@@ -199,7 +222,7 @@ public final class Corouter {
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
                         .otherwise(e -> readiness(false, providers, router, pluginStates)),
-                console, consoleData::eventBus);
+                console, consoleData::eventBus, payments);
         List<IngressVerticle> instances = new CopyOnWriteArrayList<>();
         AtomicInteger next = new AtomicInteger();
         List<String> deployments = new ArrayList<>();
@@ -219,14 +242,25 @@ public final class Corouter {
                 })
                 .compose(id -> {
                     deployments.add(id);
+                    return vertx.deployVerticle(new ReconcileJob(payments));
+                })
+                .compose(id -> {
+                    deployments.add(id);
                     return vertx.deployVerticle(() -> {
                         IngressVerticle verticle = new IngressVerticle(deps, next.getAndIncrement());
                         instances.add(verticle);
                         return verticle;
                     }, new DeploymentOptions().setInstances(options.http().eventLoops()));
                 })
-                .map(web -> new Corouter(vertx, nodeId, pool, plugins, providers, List.copyOf(instances), accounts,
-                        credits, ledger, creditBook, metrics, edge, deployments, web));
+                .map(web -> {
+                    Corouter node = new Corouter(vertx, nodeId, pool, plugins, providers, List.copyOf(instances),
+                            accounts, credits, ledger, creditBook, metrics, edge, deployments, web, payments);
+                    // without a configured public_url, links point at the port actually bound (port 0 in tests)
+                    if (options.console().publicUrl().endsWith(":0")) {
+                        publicUrl.set("http://" + options.http().host() + ":" + node.port());
+                    }
+                    return node;
+                });
     }
 
     /**
@@ -312,6 +346,11 @@ public final class Corouter {
         return edge;
     }
 
+    /** The payments context (top-ups, webhooks, reconciliation). */
+    public Payments payments() {
+        return payments;
+    }
+
     public PluginHost plugins() {
         return plugins;
     }
@@ -328,6 +367,7 @@ public final class Corouter {
                 .compose(v -> undeployInReverse(deployments.size() - 1))
                 .compose(v -> ledger.releaseAll(nodeId))
                 .eventually(() -> providers.close())
+                .eventually(() -> payments.close())
                 .eventually(() -> vertx.executeBlocking(() -> {
                     plugins.stop();
                     return null;

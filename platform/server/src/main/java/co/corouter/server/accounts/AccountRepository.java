@@ -72,16 +72,20 @@ public final class AccountRepository implements AccountsContract.KeyUse {
                         : java.util.HexFormat.of().formatHex(rows.iterator().next().getBuffer(0).getBytes()));
     }
 
-    /** An unrevoked key, and whether its owner switched it off or restricted the account's processing. */
-    record KeyState(AccountsContract.Principal principal, boolean disabled, boolean restricted) {
+    /**
+     * An unrevoked key, and whether its owner switched it off or restricted the account's processing, or billing froze
+     * the account's wallet (a reversed payment it could not claw back in full).
+     */
+    record KeyState(AccountsContract.Principal principal, boolean disabled, boolean restricted, boolean frozen) {
     }
 
     /** The unrevoked key with this hash, or null. */
     public Future<KeyState> findActiveKey(byte[] hash) {
         return pool.preparedQuery("""
                         SELECT k.id, k.account_id, k.label, k.disabled_at IS NOT NULL, a.restricted_at IS NOT NULL,
-                               k.spend_limit, k.limit_reset, k.expires_at
+                               k.spend_limit, k.limit_reset, k.expires_at, w.frozen_at IS NOT NULL
                         FROM api_keys k JOIN accounts a ON a.id = k.account_id
+                        LEFT JOIN wallets w ON w.account_id = k.account_id
                         WHERE k.key_hash = $1 AND k.revoked_at IS NULL""")
                 .execute(Tuple.of(io.vertx.core.buffer.Buffer.buffer(hash)))
                 .map(rows -> {
@@ -94,7 +98,8 @@ public final class AccountRepository implements AccountsContract.KeyUse {
                     return new KeyState(new AccountsContract.Principal(row.getLong(0), row.getLong(1),
                             row.getString(2), limit == null ? null : new AccountsContract.KeyLimit(limit,
                                     AccountsContract.LimitReset.ofWire(row.getString(6))),
-                            expires == null ? null : expires.toInstant()), row.getBoolean(3), row.getBoolean(4));
+                            expires == null ? null : expires.toInstant()), row.getBoolean(3), row.getBoolean(4),
+                            Boolean.TRUE.equals(row.getBoolean(8)));
                 });
     }
 

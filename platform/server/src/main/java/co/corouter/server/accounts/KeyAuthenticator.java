@@ -26,7 +26,7 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
     private static final long NEGATIVE_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final int MAX_ENTRIES = 100_000;
     private static final AccountRepository.KeyState UNKNOWN =
-            new AccountRepository.KeyState(new Principal(-1, -1, "", null, null), false, false);
+            new AccountRepository.KeyState(new Principal(-1, -1, "", null, null), false, false, false);
 
     /** A key's SHA-256 as a map key, compared by content. */
     private record Hash(byte[] bytes) {
@@ -107,6 +107,10 @@ public final class KeyAuthenticator implements AccountsContract.Authenticator {
         if (state.restricted()) {
             return Future.failedFuture(new ApiException(ErrorCodes.FORBIDDEN,
                     "processing restricted by the account owner"));
+        }
+        if (state.frozen()) {
+            return Future.failedFuture(new ApiException(ErrorCodes.FORBIDDEN, "account frozen: a payment of this "
+                    + "account was reversed after its credit was spent; the operator must settle it"));
         }
         if (state.disabled()) {
             return Future.failedFuture(new ApiException(ErrorCodes.UNAUTHORIZED, "this API key is disabled"));

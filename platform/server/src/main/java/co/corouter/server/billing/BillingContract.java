@@ -38,6 +38,16 @@ public final class BillingContract {
 
         /** Everything ever credited and charged, the balance and the part of it leased to nodes. */
         Future<Balance> balance(long accountId);
+
+        /**
+         * The operator settles a frozen wallet (a reversed payment whose credit was spent): collects what it owes from
+         * its unleased balance, forgives the rest when {@code writeOff}, and unfreezes it once nothing is owed.
+         */
+        Future<Settlement> settle(long accountId, boolean writeOff);
+    }
+
+    /** A frozen wallet's debt: owed before, collected now, still owed, and whether the wallet is still frozen. */
+    public record Settlement(long owedBefore, long collected, long owed, boolean frozen) {
     }
 
     /** One account's share of a usage batch: the sum of its requests' costs, collected as one charge. */
@@ -61,9 +71,11 @@ public final class BillingContract {
 
     /**
      * A movement of an account's credit other than usage charges (grants, top-ups, refunds, adjustments), for the
-     * console's billing history. Every kind here credits the account; {@code amount} is positive (nano-dollars).
+     * console's billing history. {@code amount} is positive (nano-dollars): a 'refund' (a reversed payment clawed back)
+     * takes it from the account, every other kind credits it. {@code orderId}: the top-up order moved, or null.
      */
-    public record CreditMovement(long id, String kind, long amount, String reason, java.time.OffsetDateTime createdAt) {
+    public record CreditMovement(long id, String kind, long amount, String reason, java.time.OffsetDateTime createdAt,
+                                 String orderId) {
     }
 
     /** Read side of the ledger for the account's owner (the console). */

@@ -30,6 +30,18 @@ public final class BillingService implements BillingContract.Credits {
     }
 
     @Override
+    public Future<BillingContract.Settlement> settle(long accountId, boolean writeOff) {
+        return ledger.settle(accountId, writeOff, "settle:" + accountId + ":" + java.util.UUID.randomUUID())
+                .onSuccess(settlement -> {
+                    bus.publish(BillingContract.CREDIT_CHANGED, new BillingContract.CreditChanged(accountId));
+                    bus.publish(co.corouter.server.accounts.AccountsContract.KEYS_CHANGED,
+                            new co.corouter.server.accounts.AccountsContract.KeysChanged(accountId));
+                    log.info("account {} settled: owed {}, collected {}, still owed {} nano-USD, frozen {}", accountId,
+                            settlement.owedBefore(), settlement.collected(), settlement.owed(), settlement.frozen());
+                });
+    }
+
+    @Override
     public Future<Balance> balance(long accountId) {
         return ledger.balance(accountId);
     }

@@ -129,6 +129,124 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
     }
 
     /**
+     * Credits a paid order inside the caller's transaction: one 'topup' transaction (payments → customer) whose
+     * idempotency key is the order's, so an order is credited at most once whatever calls this.
+     *
+     * @return the account's balance after it, or empty when the order had been credited before
+     */
+    public Future<java.util.Optional<Long>> topUp(SqlConnection tx, long accountId, long credits, String orderId,
+            String reason) {
+        return tx.preparedQuery("""
+                        WITH txn AS (
+                            INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason, order_id)
+                            VALUES ('topup:' || $3, 'topup', $1, $2, $4, $3)
+                            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+                        ), entries AS (
+                            INSERT INTO ledger_entries (txn_id, book, account_id, amount)
+                            SELECT id, 'payments', NULL, -$2::bigint FROM txn
+                            UNION ALL SELECT id, 'customer', $1, $2::bigint FROM txn
+                        ), wallet AS (
+                            INSERT INTO wallets (account_id, balance) SELECT $1, $2 FROM txn
+                            ON CONFLICT (account_id) DO UPDATE SET balance = wallets.balance + EXCLUDED.balance
+                            RETURNING balance
+                        )
+                        SELECT (SELECT balance FROM wallet)""")
+                .execute(Tuple.of(accountId, credits, orderId, reason))
+                .map(rows -> java.util.Optional.ofNullable(rows.iterator().next().getLong(0)));
+    }
+
+    /**
+     * What a claw-back did: {@code taken} left the balance (a 'refund' transaction, customer → payments), {@code owed}
+     * more could not be taken without dipping into credit that is spent or leased to nodes, and then the wallet is
+     * frozen. The balance never goes below zero.
+     */
+    public record Clawback(long taken, long owed, boolean frozen, long balance) {
+    }
+
+    /**
+     * Takes back up to {@code amount} of an account's credit inside the caller's transaction (a refund or charge-back
+     * of a payment). Credit leased to nodes is not taken: they may be spending it right now. Whatever cannot be taken
+     * is recorded as owed and freezes the wallet (no more leases; the account's keys are refused).
+     */
+    public Future<Clawback> clawBack(SqlConnection tx, long accountId, long amount, String idempotencyKey,
+            String orderId, String reason) {
+        return tx.preparedQuery("""
+                        WITH wallet AS (
+                            SELECT account_id, balance, leased FROM wallets WHERE account_id = $1 FOR UPDATE
+                        ), plan AS (
+                            SELECT LEAST($2::bigint, coalesce((SELECT balance - leased FROM wallet), 0)) AS take
+                        ), txn AS (
+                            INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason, order_id)
+                            SELECT $3, 'refund', $1, take, $4, $5 FROM plan WHERE take > 0
+                            ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, amount
+                        ), entries AS (
+                            INSERT INTO ledger_entries (txn_id, book, account_id, amount)
+                            SELECT id, 'customer', $1, -amount FROM txn
+                            UNION ALL SELECT id, 'payments', NULL, amount FROM txn
+                        ), updated AS (
+                            UPDATE wallets w SET balance = w.balance - coalesce((SELECT amount FROM txn), 0),
+                                owed = w.owed + ($2::bigint - (SELECT take FROM plan)),
+                                frozen_at = CASE WHEN $2::bigint > (SELECT take FROM plan)
+                                                 THEN coalesce(w.frozen_at, now()) ELSE w.frozen_at END
+                            WHERE w.account_id = $1
+                            RETURNING w.balance, w.frozen_at IS NOT NULL AS frozen
+                        )
+                        SELECT (SELECT take FROM plan), (SELECT balance FROM updated),
+                               coalesce((SELECT frozen FROM updated), false)""")
+                .execute(Tuple.of(accountId, amount, idempotencyKey, reason, orderId))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    long taken = row.getLong(0);
+                    Long balance = row.getLong(1);
+                    return new Clawback(taken, amount - taken, row.getBoolean(2), balance == null ? 0 : balance);
+                });
+    }
+
+    /** Whether the account's wallet is frozen (a reversed payment could not be clawed back in full). */
+    public Future<Boolean> frozen(long accountId) {
+        return pool.preparedQuery("SELECT frozen_at IS NOT NULL FROM wallets WHERE account_id = $1")
+                .execute(Tuple.of(accountId))
+                .map(rows -> rows.size() == 1 && rows.iterator().next().getBoolean(0));
+    }
+
+    /**
+     * The operator settles a frozen wallet: collects what it owes from its unleased balance (a 'refund' transaction),
+     * forgives the rest when {@code writeOff}, and unfreezes it once nothing is owed.
+     */
+    public Future<BillingContract.Settlement> settle(long accountId, boolean writeOff, String idempotencyKey) {
+        return pool.withTransaction(tx -> tx.preparedQuery(
+                        "SELECT balance, leased, owed FROM wallets WHERE account_id = $1 FOR UPDATE")
+                .execute(Tuple.of(accountId))
+                .compose(rows -> {
+                    if (rows.size() == 0) {
+                        return Future.failedFuture(new ApiException(ErrorCodes.NOT_FOUND, "the account has no wallet"));
+                    }
+                    Row row = rows.iterator().next();
+                    long owed = row.getLong(2);
+                    long take = Math.min(owed, row.getLong(0) - row.getLong(1));
+                    long remaining = writeOff ? 0 : owed - take;
+                    Future<?> collected = take <= 0 ? Future.succeededFuture() : tx.preparedQuery("""
+                                    WITH txn AS (
+                                        INSERT INTO ledger_transactions (idempotency_key, kind, account_id, amount, reason)
+                                        VALUES ($1, 'refund', $2, $3, 'debt of a reversed payment collected')
+                                        RETURNING id
+                                    )
+                                    INSERT INTO ledger_entries (txn_id, book, account_id, amount)
+                                    SELECT id, 'customer', $2, -$3::bigint FROM txn
+                                    UNION ALL SELECT id, 'payments', NULL, $3::bigint FROM txn""")
+                            .execute(Tuple.of(idempotencyKey, accountId, take));
+                    long collectedAmount = Math.max(take, 0);
+                    return collected.compose(v -> tx.preparedQuery("""
+                                    UPDATE wallets SET balance = balance - $2::bigint, owed = $3::bigint,
+                                        frozen_at = CASE WHEN $3::bigint = 0 THEN NULL ELSE frozen_at END
+                                    WHERE account_id = $1 RETURNING frozen_at IS NOT NULL""")
+                            .execute(Tuple.of(accountId, collectedAmount, remaining)))
+                            .map(updated -> new BillingContract.Settlement(owed, collectedAmount, remaining,
+                                    updated.iterator().next().getBoolean(0)));
+                }));
+    }
+
+    /**
      * Leases up to {@code want} of the account's unleased credit to {@code nodeId}, but only if at least
      * {@code need} is free. One conditional statement: no two nodes can lease the same nano-dollar.
      *
@@ -140,6 +258,7 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
                             SELECT account_id, LEAST($3::bigint, balance - leased) AS amount
                             FROM wallets
                             WHERE account_id = $2 AND balance - leased >= $4::bigint AND balance - leased > 0
+                              AND frozen_at IS NULL
                             FOR UPDATE
                         ), granted AS (
                             UPDATE wallets w SET leased = w.leased + f.amount FROM free f
@@ -271,7 +390,7 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
         // the index on (account_id, created_at) bounds the scan; the row comparison breaks ties by id. Two statements
         // rather than "$3 IS NULL OR …", which a generic plan cannot bound by the index
         String after = beforeAt == null ? "" : " AND created_at <= $3 AND (created_at, id) < ($3, $4)";
-        return pool.preparedQuery("SELECT id, kind, amount, reason, created_at FROM ledger_transactions "
+        return pool.preparedQuery("SELECT id, kind, amount, reason, created_at, order_id FROM ledger_transactions "
                         + "WHERE account_id = $1 AND kind <> 'charge'" + after
                         + " ORDER BY created_at DESC, id DESC LIMIT $2")
                 .execute(beforeAt == null ? Tuple.of(accountId, limit) : Tuple.of(accountId, limit, beforeAt, beforeId))
@@ -279,7 +398,7 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
                     List<BillingContract.CreditMovement> list = new ArrayList<>(rows.rowCount());
                     for (Row row : rows) {
                         list.add(new BillingContract.CreditMovement(row.getLong(0), row.getString(1),
-                                row.getLong(2), row.getString(3), row.getOffsetDateTime(4)));
+                                row.getLong(2), row.getString(3), row.getOffsetDateTime(4), row.getString(5)));
                     }
                     return list;
                 });

@@ -20,7 +20,8 @@ public record ServerOptions(
         ConsoleOptions console,
         MailOptions mail,
         RetentionOptions retention,
-        JsonObject providers) {
+        JsonObject providers,
+        PaymentOptions payments) {
 
     /**
      * {@code eventLoops}: threads serving network I/O, each with its own HTTP verticle instance; one per core by default
@@ -109,6 +110,17 @@ public record ServerOptions(
      * history for {@code loginDays}; the purge runs every {@code intervalMinutes}. The daily usage rollup is a billing
      * record and is kept.
      */
+    /**
+     * Top-ups ({@code payments:} in corouter.yaml): {@code instances} maps an instance name (its webhook path
+     * {@code /webhooks/payments/<name>}) to {@code {type, config}} for a {@code PaymentProcessor} plugin; the first one
+     * sells top-ups in the console. A pending order is asked about (reconciled) after {@code reconcileAfterSeconds},
+     * every {@code reconcileIntervalSeconds}, and given up as expired after {@code expireAfterHours}. One checkout
+     * buys at most {@code maxTopUpNanos}; an account may open at most {@code maxPendingOrders} that are still pending.
+     */
+    public record PaymentOptions(JsonObject instances, int reconcileIntervalSeconds, int reconcileAfterSeconds,
+            int expireAfterHours, long maxTopUpNanos, int maxPendingOrders) {
+    }
+
     public record RetentionOptions(int usageDays, int loginDays, int intervalMinutes) {
     }
 
@@ -233,8 +245,21 @@ public record ServerOptions(
                 retention.intValue("interval_minutes", 60, 1, 24 * 60));
 
         JsonObject providers = root.getJsonObject("providers", new JsonObject());
+        Settings payments = Settings.of(root, "payments");
+        JsonObject instances = new JsonObject();
+        payments.raw().forEach(entry -> {
+            if (entry.getValue() instanceof JsonObject instance) {
+                instances.put(entry.getKey(), instance);
+            }
+        });
+        long maxTopUp = Money.parseUsd(billing.string("max_top_up_usd", "1000.00"), "billing.max_top_up_usd");
+        PaymentOptions paymentOptions = new PaymentOptions(instances,
+                billing.intValue("reconcile_interval_seconds", 60, 1, 86_400),
+                billing.intValue("reconcile_after_seconds", 60, 0, 86_400),
+                billing.intValue("order_expire_hours", 24, 1, 24 * 90),
+                maxTopUp, billing.intValue("max_pending_orders", 10, 1, 1000));
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,
                 billingOptions, meteringOptions, routingOptions, consoleOptions, mailOptions, retentionOptions,
-                providers);
+                providers, paymentOptions);
     }
 }

@@ -106,6 +106,22 @@ final class AdminApi {
         });
     }
 
+    /** {@code POST /admin/accounts/:id/settle {"write_off": bool}}: collects a frozen wallet's debt, unfreezes it. */
+    void settle(RoutingContext ctx) {
+        respond(ctx, 200, body -> {
+            long accountId = pathId(ctx, "id");
+            Object writeOff = body.getValue("write_off", false);
+            if (!(writeOff instanceof Boolean forgive)) {
+                throw new ApiException(ErrorCodes.BAD_REQUEST, "'write_off' must be true or false");
+            }
+            return credits.settle(accountId, forgive).map(s -> new JsonObject()
+                    .put("owed_before_usd", Money.toUsd(s.owedBefore()).toPlainString())
+                    .put("collected_usd", Money.toUsd(s.collected()).toPlainString())
+                    .put("owed_usd", Money.toUsd(s.owed()).toPlainString())
+                    .put("frozen", s.frozen()));
+        });
+    }
+
     void createKey(RoutingContext ctx) {
         respond(ctx, 201, body -> {
             Object label = body.getValue("label", "");

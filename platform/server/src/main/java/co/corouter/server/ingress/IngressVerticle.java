@@ -46,6 +46,8 @@ public final class IngressVerticle extends VerticleBase {
 
     private static final Logger log = LoggerFactory.getLogger(IngressVerticle.class);
     private static final int ADMIN_BODY_LIMIT = 64 * 1024;
+    /** Creem's events are a few kilobytes; nothing a processor sends needs more. */
+    private static final int WEBHOOK_BODY_LIMIT = 256 * 1024;
     static final String WATCH = "corouter.watch";
     private static final Set<String> PIPELINE_PATHS = Arrays.stream(Api.values()).map(Api::path)
             .collect(Collectors.toUnmodifiableSet());
@@ -68,7 +70,8 @@ public final class IngressVerticle extends VerticleBase {
             Supplier<Future<JsonObject>> readiness,
             ConsoleRouter console,
             // a new SockJS event-bus bridge router for /api/eventbus/*, one per verticle
-            Supplier<io.vertx.ext.web.Router> consoleEventBus) {
+            Supplier<io.vertx.ext.web.Router> consoleEventBus,
+            co.corouter.server.payments.Payments payments) {
     }
 
     private final Dependencies deps;
@@ -124,7 +127,12 @@ public final class IngressVerticle extends VerticleBase {
         web.route("/api/eventbus/*").subRouter(deps.consoleEventBus().get());
         web.route("/api/*").subRouter(deps.console().router(vertx));
 
+        // the processor's webhooks (signed: the gateway checks the raw bytes) and the browser's way back from a checkout
+        web.post("/webhooks/payments/:instance").handler(this::paymentWebhook);
+        web.get("/billing/return/:instance").handler(this::paymentReturn);
+
         web.route("/admin/*").handler(admin::authorize).handler(this::adminBody);
+        web.post("/admin/accounts/:id/settle").handler(admin::settle);
         web.post("/admin/accounts").handler(admin::createAccount);
         web.get("/admin/accounts/:id").handler(admin::account);
         web.post("/admin/accounts/:id/credits").handler(admin::grant);
@@ -237,6 +245,40 @@ public final class IngressVerticle extends VerticleBase {
         }
         String length = request.getHeader("Content-Length");
         return request.getHeader("Transfer-Encoding") != null || (length != null && !"0".equals(length.trim()));
+    }
+
+    /** A payment processor's webhook: the raw body goes to the gateway as received; 5xx makes the processor retry. */
+    private void paymentWebhook(RoutingContext ctx) {
+        EdgeGuard.Request watch = ctx.get(WATCH);
+        String instance = ctx.pathParam("instance");
+        BodyReader.read(ctx.request(), watch, WEBHOOK_BODY_LIMIT, guard).onSuccess(body -> deps.payments()
+                .webhook(instance, body, ctx.request().headers())
+                .onSuccess(answer -> json(ctx, answer.status(), new JsonObject()
+                        .put("received", answer.status() < 300).put("outcome", answer.outcome())))
+                .onFailure(failure -> {
+                    log.error("payment webhook to '{}' could not be applied (the processor will retry): {}", instance,
+                            failure.toString());
+                    json(ctx, 500, new JsonObject().put("received", false).put("outcome", "retry"));
+                }));
+    }
+
+    /** Back from a checkout: reconcile the order if the return is signed, then show it in the console. */
+    private void paymentReturn(RoutingContext ctx) {
+        deps.payments().returned(ctx.pathParam("instance"), ctx.request().query()).onComplete(done -> {
+            String orderId = done.succeeded() ? done.result() : null;
+            if (done.failed()) {
+                log.warn("payment return to '{}' failed: {}", ctx.pathParam("instance"), done.cause().toString());
+            }
+            if (orderId == null) {
+                ctx.response().setStatusCode(400).putHeader("Content-Type", "text/html; charset=utf-8")
+                        .end("<!doctype html><meta charset=utf-8><title>Unknown order</title><p>This link names no "
+                                + "order of this corouter. Your payment, if you made one, is credited when the payment "
+                                + "processor confirms it: see <a href=\"/console/#/billing\">Billing</a>.</p>");
+                return;
+            }
+            ctx.response().setStatusCode(303).putHeader("Location", "/console/#/billing/orders/" + orderId)
+                    .putHeader("Cache-Control", "no-store").end();
+        });
     }
 
     /** Admin bodies: small JSON objects, read by the same reader as every body. */

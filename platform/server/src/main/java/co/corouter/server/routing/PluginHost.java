@@ -2,6 +2,7 @@ package co.corouter.server.routing;
 
 import co.corouter.plugin.api.ModelProvider;
 import co.corouter.plugin.api.PluginApi;
+import co.corouter.plugin.api.payment.PaymentProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads provider plugins with PF4J from the plugins directory. Every method blocks (jar scanning, class
+ * Loads plugins (model providers and payment processors) with PF4J from the plugins directory. Every method blocks (jar scanning, class
  * loading, plugin start/stop): call them at boot or from {@code executeBlocking}, never on an event loop.
  *
  * <p>A plugin that fails (bad jar, wrong plugin-api range, exception in start or in its extension constructor)
@@ -33,6 +34,7 @@ public final class PluginHost {
     private final Path directory;
     private PluginManager manager;
     private final Map<String, ModelProvider> providersByType = new LinkedHashMap<>();
+    private final Map<String, PaymentProcessor> processorsByType = new LinkedHashMap<>();
     private final List<PluginStatus> statuses = new ArrayList<>();
 
     public PluginHost(Path directory) {
@@ -91,8 +93,10 @@ public final class PluginHost {
 
     private void collectProviders(PluginManager pm, PluginWrapper plugin) {
         List<ModelProvider> found;
+        List<PaymentProcessor> processors;
         try {
             found = pm.getExtensions(ModelProvider.class, plugin.getPluginId());
+            processors = pm.getExtensions(PaymentProcessor.class, plugin.getPluginId());
         } catch (RuntimeException | LinkageError e) {
             fail(pm, plugin, "its extensions could not be created: " + e);
             return;
@@ -108,9 +112,18 @@ public final class PluginHost {
             }
             types.add(type);
         }
+        for (PaymentProcessor processor : processors) {
+            String type = processor.type();
+            if (processorsByType.putIfAbsent(type, processor) != null) {
+                log.error("plugin {} declares payment processor type '{}' which another plugin already declares; "
+                        + "ignored", plugin.getPluginId(), type);
+                continue;
+            }
+            types.add("payment:" + type);
+        }
         statuses.add(new PluginStatus(plugin.getPluginId(), plugin.getDescriptor().getVersion(), "STARTED",
                 plugin.getDescriptor().getRequires(), null));
-        log.info("plugin {} {} started; provider types {}", plugin.getPluginId(), plugin.getDescriptor().getVersion(),
+        log.info("plugin {} {} started; extension types {}", plugin.getPluginId(), plugin.getDescriptor().getVersion(),
                 types);
     }
 
@@ -139,6 +152,11 @@ public final class PluginHost {
         }
     }
 
+    /** The payment processors found by {@link #start}, by type. */
+    public synchronized Map<String, PaymentProcessor> paymentProcessors() {
+        return Map.copyOf(processorsByType);
+    }
+
     public synchronized List<PluginStatus> statuses() {
         return List.copyOf(statuses);
     }
@@ -156,5 +174,6 @@ public final class PluginHost {
         }
         manager = null;
         providersByType.clear();
+        processorsByType.clear();
     }
 }

@@ -53,6 +53,10 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     public static final String MOCK_MODEL = "corouter/mock-small";
     /** Every test node serves from several event loops: nothing may assume one. */
     public static final int EVENT_LOOPS = 4;
+    public static final String CREEM_PRODUCT_10 = "prod_usd10";
+    public static final String CREEM_PRODUCT_1 = "prod_usd1";
+    public static final String CREEM_API_KEY = "creem_test_corouter_it";
+    public static final String CREEM_WEBHOOK_SECRET = "whsec_corouter_it";
 
     private static Database database;
 
@@ -64,6 +68,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     private final Map<String, FakeAnthropicUpstream> anthropics = new java.util.LinkedHashMap<>();
     private final Map<String, FakeGeminiUpstream> geminis = new java.util.LinkedHashMap<>();
     private Corouter node;
+    private co.corouter.testkit.creem.FakeCreem creem;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -86,6 +91,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         private Path pluginsDir = Path.of(System.getProperty("corouter.test.plugins", "target/test-plugins"));
         private Consumer<JsonObject> mockConfig = c -> { };
         private java.time.Clock clock = java.time.Clock.systemUTC();
+        private boolean fakeCreem;
 
         public Builder withFakeUpstream() {
             fakeUpstream = true;
@@ -141,6 +147,16 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
             return this;
         }
 
+        /**
+         * A fake Creem ({@link #creem()}) behind a payment instance named {@code creem}, selling {@code usd_10}
+         * ({@value #CREEM_PRODUCT_10}, $10.00) and {@code usd_any} ({@value #CREEM_PRODUCT_1}, $1.00 a unit, any
+         * number of units); its webhooks go to the node's {@code /webhooks/payments/creem}.
+         */
+        public Builder withFakeCreem() {
+            fakeCreem = true;
+            return this;
+        }
+
         public Builder pluginsDir(Path dir) {
             this.pluginsDir = dir;
             return this;
@@ -165,7 +181,7 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         builder.mockConfig.accept(mock);
         providers.put("mock", new JsonObject().put("type", "mock").put("config", mock));
         if (builder.fakeUpstream || !builder.namedUpstreams.isEmpty() || !builder.anthropicUpstreams.isEmpty()
-                || !builder.geminiUpstreams.isEmpty()) {
+                || !builder.geminiUpstreams.isEmpty() || builder.fakeCreem) {
             upstreamVertx = Vertx.vertx();
         }
         if (builder.fakeUpstream) {
@@ -201,6 +217,22 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
                 .put("billing", new JsonObject().put("lease_slice_usd", "1.00").put("lease_ttl_seconds", 30))
                 .put("metering", new JsonObject().put("batch_size", 500).put("flush_interval_ms", 20))
                 .put("providers", providers);
+        if (builder.fakeCreem) {
+            creem = await(new co.corouter.testkit.creem.FakeCreem()
+                    .idTag(Long.toString(System.currentTimeMillis(), 36)).apiKey(CREEM_API_KEY)
+                    .webhookSecret(CREEM_WEBHOOK_SECRET)
+                    .product(CREEM_PRODUCT_10, "$10 of corouter credit", 1000, "USD")
+                    .product(CREEM_PRODUCT_1, "$1 of corouter credit", 100, "USD")
+                    .start(upstreamVertx));
+            root.put("payments", new JsonObject().put("creem", new JsonObject().put("type", "creem")
+                    .put("config", new JsonObject().put("base_url", creem.baseUrl())
+                            .put("api_key_env", "CREEM_API_KEY").put("webhook_secret_env", "CREEM_WEBHOOK_SECRET")
+                            .put("products", new JsonObject()
+                                    .put("usd_10", new JsonObject().put("product_id", CREEM_PRODUCT_10)
+                                            .put("price", 1000).put("currency", "USD"))
+                                    .put("usd_any", new JsonObject().put("product_id", CREEM_PRODUCT_1)
+                                            .put("price", 100).put("currency", "USD").put("units", true))))));
+        }
         builder.overrides.forEach(entry -> root.getJsonObject(entry.getKey(), new JsonObject())
                 .mergeIn((JsonObject) entry.getValue()));
         builder.overrides.fieldNames().forEach(name -> {
@@ -212,10 +244,15 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         Map<String, String> env = new HashMap<>();
         env.put("TEST_ADMIN_TOKEN", ADMIN_TOKEN);
         env.put("FAKE_UPSTREAM_KEY", "sk-upstream-test");
+        env.put("CREEM_API_KEY", CREEM_API_KEY);
+        env.put("CREEM_WEBHOOK_SECRET", CREEM_WEBHOOK_SECRET);
         Secrets secrets = new Secrets(env);
         Path conf = Files.createTempDirectory("corouter-conf");
         ServerOptions options = ServerOptions.parse(conf, root, secrets);
         node = await(Corouter.start(vertx, options, catalog(), db, secrets, builder.clock));
+        if (creem != null) {
+            creem.webhookUrl("http://127.0.0.1:" + node.port() + "/webhooks/payments/creem");
+        }
     }
 
     private ModelCatalog catalog() {
@@ -280,6 +317,14 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
 
     public Vertx vertx() {
         return vertx;
+    }
+
+    /** The fake Creem of {@link Builder#withFakeCreem()}. */
+    public co.corouter.testkit.creem.FakeCreem creem() {
+        if (creem == null) {
+            throw new IllegalStateException("build the node withFakeCreem()");
+        }
+        return creem;
     }
 
     public FakeOpenAiUpstream upstream() {

@@ -42,7 +42,7 @@ class PluginLoadingTest {
     /** Every provider plugin the build produces; each must load beside the bad neighbours. */
     private static final String[] GOOD_TYPES = {"mock", "openai", "anthropic", "gemini"};
     private static final String[] GOOD_PLUGINS = {"provider-mock", "provider-openai", "provider-anthropic",
-            "provider-gemini"};
+            "provider-gemini", "payment-creem"};
     private static final Path MOCK_JAR = BUILT_PLUGINS.resolve("corouter-provider-mock.jar");
 
     /** Must exist before the extension's beforeAll starts the node, hence static and not a {@code @TempDir}. */
@@ -75,6 +75,8 @@ class PluginLoadingTest {
         Map<String, ModelProvider> providers = host.start();
 
         assertThat(providers).containsOnlyKeys(GOOD_TYPES);
+        // payment processors load through the same host, as their own extension point
+        assertThat(host.paymentProcessors()).containsOnlyKeys("creem");
         assertThat(host.statuses()).extracting(PluginStatus::id)
                 .contains("provider-mock", "provider-openai", "provider-future", "provider-ghost");
         assertThat(host.statuses()).filteredOn(s -> s.state().equals("STARTED")).extracting(PluginStatus::id)

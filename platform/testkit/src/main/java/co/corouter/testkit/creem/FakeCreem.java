@@ -72,6 +72,7 @@ public final class FakeCreem {
     private final Queue<Integer> nextFailures = new ConcurrentLinkedQueue<>();
     private final List<Held> held = new ArrayList<>();
     private final AtomicReference<WebhookPlan> defaultPlan = new AtomicReference<>(WebhookPlan.normal());
+    private volatile String idTag = "";
     private volatile String apiKey = "creem_test_fake";
     private volatile String webhookSecret = "whsec_fake";
     private volatile String webhookUrl;
@@ -119,6 +120,18 @@ public final class FakeCreem {
     }
 
     /** The API key every request must carry as {@code x-api-key}; it also salts return-URL signatures. */
+    /**
+     * Puts {@code tag} into every id ({@code ch_fake<tag>000001}) and keeps counting across {@link #reset()}, so ids
+     * never repeat against a database that outlives this fake (a test suite's shared database, a dev machine's).
+     */
+    public FakeCreem idTag(String tag) {
+        if (!tag.matches("[0-9A-Za-z]{0,16}")) {
+            throw new IllegalArgumentException("an id tag is up to 16 letters and digits");
+        }
+        this.idTag = tag;
+        return this;
+    }
+
     public FakeCreem apiKey(String key) {
         apiKey = key;
         return this;
@@ -208,7 +221,9 @@ public final class FakeCreem {
     public FakeCreem reset() {
         checkouts.clear();
         transactions.clear();
-        counters.keySet().removeIf(prefix -> !prefix.equals("prod")); // products outlive a reset
+        if (idTag.isEmpty()) {
+            counters.keySet().removeIf(prefix -> !prefix.equals("prod")); // products outlive a reset
+        }
         requests.clear();
         deliveries.clear();
         nextPlans.clear();
@@ -745,7 +760,7 @@ public final class FakeCreem {
 
     private String nextId(String prefix) {
         long n = counters.computeIfAbsent(prefix, k -> new AtomicLong()).incrementAndGet();
-        return String.format("%s_fake%06d", prefix, n);
+        return String.format("%s_fake%s%06d", prefix, idTag, n);
     }
 
     private static JsonObject parseObject(Buffer raw) {

@@ -67,9 +67,14 @@ final class BillingRoutes implements ConsoleRoutes {
         return Future.all(balance, movements, days).map(v -> {
             List<Entry> entries = new ArrayList<>();
             for (BillingContract.CreditMovement m : movements.result()) {
-                entries.add(new Entry(m.createdAt(), m.id(), new JsonObject().put("id", m.id()).put("kind", m.kind())
-                        .put("amount_usd", Money.toUsdText(m.amount())).put("reason", m.reason())
-                        .put("created_at", m.createdAt().toInstant().toString())));
+                long signed = "refund".equals(m.kind()) ? -m.amount() : m.amount();
+                JsonObject row = new JsonObject().put("id", m.id()).put("kind", m.kind())
+                        .put("amount_usd", Money.toUsdText(signed)).put("reason", m.reason())
+                        .put("created_at", m.createdAt().toInstant().toString());
+                if (m.orderId() != null) {
+                    row.put("order_id", m.orderId());
+                }
+                entries.add(new Entry(m.createdAt(), m.id(), row));
             }
             for (MeteringContract.DayCost d : days.result()) {
                 OffsetDateTime start = d.day().atStartOfDay().atOffset(ZoneOffset.UTC);

@@ -30,7 +30,8 @@ public final class ConsoleDataApi {
 
     /** The services the routes read and change; each belongs to its context. */
     public record Services(AccountsContract.Accounts accounts, AccountsContract.OwnerKeys keys,
-            BillingContract.Credits credits, BillingContract.History history, MeteringContract.ConsoleUsage usage) {
+            BillingContract.Credits credits, BillingContract.History history, MeteringContract.ConsoleUsage usage,
+            co.corouter.server.payments.Payments payments) {
     }
 
     private final KeysRoutes keys;
@@ -38,9 +39,11 @@ public final class ConsoleDataApi {
     private final BillingRoutes billing;
     private final PrivacyRoutes privacy;
     private final BridgeRoutes bridge;
+    private final PaymentRoutes payments;
 
     private ConsoleDataApi(KeysRoutes keys, UsageRoutes usage, BillingRoutes billing, PrivacyRoutes privacy,
-            BridgeRoutes bridge) {
+            BridgeRoutes bridge, PaymentRoutes payments) {
+        this.payments = payments;
         this.keys = keys;
         this.usage = usage;
         this.billing = billing;
@@ -60,7 +63,7 @@ public final class ConsoleDataApi {
                 new BillingRoutes(services.credits(), services.history(), services.usage()),
                 new PrivacyRoutes(services.accounts(), services.keys(), services.credits(), services.history(),
                         services.usage(), people, passwords, me, clock),
-                new BridgeRoutes(vertx, people));
+                new BridgeRoutes(vertx, people), new PaymentRoutes(services.payments()));
     }
 
     /** Reads (or, on a new deployment, creates) the bridge-token secret. */
@@ -72,7 +75,7 @@ public final class ConsoleDataApi {
 
     /** The signed-in route groups, to mount on the {@code /api} router after the session and CSRF handlers. */
     public List<ConsoleRoutes> routes() {
-        return List.of(keys, usage, billing, privacy, bridge);
+        return List.of(keys, usage, billing, payments, privacy, bridge);
     }
 
     /** A new SockJS event-bus bridge router for {@code /api/eventbus/*}: call once per HTTP verticle. */
