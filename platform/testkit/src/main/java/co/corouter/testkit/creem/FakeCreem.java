@@ -87,9 +87,14 @@ public final class FakeCreem {
 
     /** Starts listening on 127.0.0.1 on a free port. */
     public Future<FakeCreem> start(Vertx vertx) {
+        return start(vertx, 0);
+    }
+
+    /** Starts listening on 127.0.0.1:{@code port} (0: a free one). */
+    public Future<FakeCreem> start(Vertx vertx, int port) {
         this.vertx = vertx;
         this.client = vertx.httpClientBuilder().with(new PoolOptions().setHttp1MaxSize(64)).build();
-        HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0));
+        HttpServer created = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port));
         created.requestHandler(this::handle);
         return created.listen().map(listening -> {
             server = listening;
@@ -775,5 +780,40 @@ public final class FakeCreem {
     }
 
     private record Held(JsonObject event, WebhookPlan plan) {
+    }
+
+    /**
+     * Runs the fake stand-alone so a developer can click through a top-up with no Creem account ({@code scripts/corouter
+     * up} does this): {@code java ... FakeCreem --port=8091 --webhook-url=http://127.0.0.1:8080/webhooks/payments/creem
+     * --api-key=creem_test_x --webhook-secret=whsec_x}. It sells {@code prod_dev_usd5/10/25} ($5, $10, $25) and
+     * {@code prod_dev_usd1} ($1 a unit); its ids carry a start-time tag so they never repeat against a kept database.
+     */
+    public static void main(String[] args) {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String arg : args) {
+            if (!arg.startsWith("--") || !arg.contains("=")) {
+                throw new IllegalArgumentException("expected --name=value, got: " + arg);
+            }
+            flags.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+        }
+        int port = Integer.parseInt(flags.getOrDefault("port", "8091"));
+        FakeCreem creem = new FakeCreem().idTag(Long.toString(System.currentTimeMillis(), 36))
+                .apiKey(flags.getOrDefault("api-key", "creem_test_fake"))
+                .webhookSecret(flags.getOrDefault("webhook-secret", "whsec_fake"))
+                .product("prod_dev_usd5", "$5 of corouter credit", 500, "USD")
+                .product("prod_dev_usd10", "$10 of corouter credit", 1000, "USD")
+                .product("prod_dev_usd25", "$25 of corouter credit", 2500, "USD")
+                .product("prod_dev_usd1", "$1 of corouter credit", 100, "USD");
+        if (flags.containsKey("webhook-url")) {
+            creem.webhookUrl(flags.get("webhook-url"));
+        }
+        Vertx vertx = Vertx.vertx();
+        creem.start(vertx, port)
+                .onSuccess(c -> System.out.println("fake Creem listening on " + c.baseUrl()))
+                .onFailure(failure -> {
+                    System.err.println("fake Creem failed to start: " + failure.getMessage());
+                    vertx.close();
+                    System.exit(1);
+                });
     }
 }
