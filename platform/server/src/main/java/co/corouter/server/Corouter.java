@@ -206,9 +206,8 @@ public final class Corouter {
                 new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool), payments),
                 (hash, password) -> passwords.verify(password, hash),
                 user -> users.profile(user.userId()).compose(me -> credits.balance(user.accountId())
-                        .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance())))
-                        .compose(withBalance -> ledger.frozen(user.accountId())
-                                .map(frozen -> withBalance.put("frozen", frozen)))),
+                        .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance()))
+                                .put("frozen", balance.frozen()))),
                 clock);
         ConsoleRouter console = ConsoleRouter.create(vertx, options, users, credits, linkSecret,
                 consoleData.routes());

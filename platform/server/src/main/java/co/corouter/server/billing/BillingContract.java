@@ -22,8 +22,12 @@ public final class BillingContract {
     public record Movement(long transactionId, long balance, boolean replayed) {
     }
 
-    /** An account's money, in nano-dollars. */
-    public record Balance(long credited, long charged, long refunded, long balance, long leased) {
+    /**
+     * An account's money, in nano-dollars; {@code owed}: what a reversed payment could not claw back, and then the
+     * wallet is {@code frozen}.
+     */
+    public record Balance(long credited, long charged, long refunded, long balance, long leased, long owed,
+                          boolean frozen) {
     }
 
     /** Credit and balances, for the operator API and the account endpoints. */

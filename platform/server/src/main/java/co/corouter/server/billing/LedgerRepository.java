@@ -345,12 +345,15 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
                                coalesce(sum(amount) FILTER (WHERE kind = 'charge'), 0)::bigint,
                                coalesce(sum(amount) FILTER (WHERE kind = 'refund'), 0)::bigint,
                                coalesce((SELECT balance FROM wallets WHERE account_id = $1), 0)::bigint,
-                               coalesce((SELECT leased FROM wallets WHERE account_id = $1), 0)::bigint
+                               coalesce((SELECT leased FROM wallets WHERE account_id = $1), 0)::bigint,
+                               coalesce((SELECT owed FROM wallets WHERE account_id = $1), 0)::bigint,
+                               coalesce((SELECT frozen_at IS NOT NULL FROM wallets WHERE account_id = $1), false)
                         FROM ledger_transactions WHERE account_id = $1""")
                 .execute(Tuple.of(accountId))
                 .map(rows -> {
                     Row row = rows.iterator().next();
-                    return new Balance(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4));
+                    return new Balance(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4),
+                            row.getLong(5), row.getBoolean(6));
                 });
     }
 

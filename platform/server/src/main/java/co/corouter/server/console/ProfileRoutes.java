@@ -51,7 +51,7 @@ final class ProfileRoutes implements ConsoleRoutes {
         return users.profile(userId).compose(profile -> profile == null
                 ? Future.failedFuture(new ApiException(ErrorCodes.UNAUTHORIZED, "the session has ended; sign in again"))
                 : credits.balance(accountId).map(balance -> profile.put("balance_usd",
-                        Money.toUsdText(balance.balance()))));
+                        Money.toUsdText(balance.balance())).put("frozen", balance.frozen())));
     }
 
     private void me(RoutingContext ctx) {

@@ -74,6 +74,8 @@ final class AdminApi {
                 return credits.balance(id).compose(balance -> accounts.keys(id).map(keys -> account
                         .put("balance_nanos", balance.balance())
                         .put("leased_nanos", balance.leased())
+                        .put("owed_nanos", balance.owed())
+                        .put("frozen", balance.frozen())
                         .put("balance_usd", Money.toUsd(balance.balance()).toPlainString())
                         .put("keys", keys)));
             });
