@@ -118,6 +118,8 @@ export interface Me {
   account_id: number;
   balance_usd: string;
   restricted: boolean;
+  /** A reversed payment could not be clawed back in full: top-ups and the keys are refused until it is settled. */
+  frozen?: boolean;
   created_at: string;
 }
 export interface Session {
@@ -128,7 +130,14 @@ export interface Session {
   created_at: string;
   last_seen_at: string | null;
 }
-export interface Key {
+export type LimitReset = 'daily' | 'weekly' | 'monthly';
+/** A key's spend limit and expiry, as the key routes read and answer them. */
+export interface KeySettings {
+  limit_usd: string | null;
+  limit_reset: LimitReset | null;
+  expires_at: string | null;
+}
+export interface Key extends KeySettings {
   id: number;
   name: string;
   prefix: string;
@@ -138,12 +147,13 @@ export interface Key {
   usage_usd: string;
   requests: number;
 }
-export interface CreatedKey {
+export interface CreatedKey extends KeySettings {
   id: number;
   name: string;
   key: string;
   prefix: string;
   created_at: string;
+  disabled: boolean;
 }
 export interface ActivityRow {
   date: string;
@@ -187,11 +197,54 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 export interface BillingEntry {
-  id: number;
+  /** A number, or `usage-YYYY-MM-DD` for a day's usage. */
+  id: number | string;
   kind: 'grant' | 'topup' | 'refund' | 'adjustment' | 'usage';
   amount_usd: string;
   reason: string | null;
   created_at: string;
+  /** The order a `topup` or `refund` row belongs to (its receipt). */
+  order_id?: string | number | null;
+}
+export interface Offer {
+  key: string;
+  price_usd: string;
+  units_allowed: boolean;
+  max_units: number | null;
+}
+export interface Offers {
+  processor: string | null;
+  offers: Offer[];
+}
+export type OrderState = 'pending' | 'paid' | 'failed' | 'expired' | 'refunded';
+export interface OrderEvent {
+  kind: 'paid' | 'refund' | 'dispute' | string;
+  amount_usd: string;
+  at: string;
+}
+export interface Order {
+  id: string | number;
+  state: OrderState;
+  offer: string;
+  product_id: string;
+  units: number;
+  amount_minor: number;
+  currency: string;
+  amount_text: string;
+  credit_usd: string;
+  clawed_back_usd: string;
+  processor: string;
+  checkout_id: string | null;
+  processor_order_id: string | null;
+  created_at: string;
+  paid_at: string | null;
+  events: OrderEvent[];
+}
+/** What the bridge sends after a top-up is credited or a payment is clawed back. */
+export interface BillingMessage {
+  order_id: string | number | null;
+  state: OrderState | string;
+  balance_usd: string | null;
 }
 export interface GenerationFilter {
   model?: string;
@@ -214,7 +267,7 @@ export const api = {
   confirmReset: (token: string, password: string) =>
     request<void>('POST', '/api/auth/password-reset/confirm', { body: { token, password } }),
 
-  me: () => request<Me>('GET', '/api/me'),
+  me: (options: { silent?: boolean } = {}) => request<Me>('GET', '/api/me', options),
   updateMe: (body: { display_name?: string; locale?: string }) => request<Me>('PATCH', '/api/me', { body }),
   changeEmail: (email: string, password: string) =>
     request<void>('POST', '/api/me/email', { body: { email, password } }),
@@ -225,9 +278,13 @@ export const api = {
   revokeSession: (id: Session['id']) => request<void>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
 
   keys: () => request<{ data: Key[] }>('GET', '/api/keys'),
-  createKey: (name: string) => request<CreatedKey>('POST', '/api/keys', { body: { name } }),
+  createKey: (name: string, settings: Partial<KeySettings> = {}) =>
+    request<CreatedKey>('POST', '/api/keys', { body: { name, ...settings } }),
   setKeyDisabled: (id: number, disabled: boolean) =>
     request<Key>('PATCH', `/api/keys/${id}`, { body: { disabled } }),
+  /** Changes the fields given (null clears one); the others stay. */
+  updateKey: (id: number, settings: Partial<KeySettings>) =>
+    request<Key>('PATCH', `/api/keys/${id}`, { body: settings }),
   deleteKey: (id: number) => request<void>('DELETE', `/api/keys/${id}`),
 
   activity: (from: string, to: string, group: string) =>
@@ -237,6 +294,15 @@ export const api = {
   generation: (id: string) => request<Generation>('GET', `/api/generations/${encodeURIComponent(id)}`),
   billing: (cursor?: string) =>
     request<Page<BillingEntry> & { balance_usd: string }>('GET', `/api/billing${query({ limit: 50, cursor })}`),
+  offers: () => request<Offers>('GET', '/api/billing/offers'),
+  topUp: (offer: string, units?: number) =>
+    request<{ order: Order; checkout_url: string }>('POST', '/api/billing/top-ups', {
+      body: units === undefined ? { offer } : { offer, units },
+    }),
+  orders: (cursor?: string) => request<Page<Order>>('GET', `/api/billing/orders${query({ limit: 20, cursor })}`),
+  /** One order; a 404 (not this account's, or no such order) is the page's to show. `silent` for the poll. */
+  order: (id: string, options: { silent?: boolean } = {}) =>
+    request<Order>('GET', `/api/billing/orders/${encodeURIComponent(id)}`, { expect: [404], ...options }),
 
   restrict: (restricted: boolean) => request<Me>('POST', '/api/privacy/restrict', { body: { restricted } }),
   deleteAccount: (password: string) => request<void>('POST', '/api/privacy/delete', { body: { password } }),

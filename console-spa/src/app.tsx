@@ -4,11 +4,13 @@ import { api, setErrorHooks } from './api';
 import { Toasts } from './components';
 import { t } from './i18n';
 import { startLive, stopLive } from './live';
-import { Audit, Billing, Cookies, Keys, LanguagePicker, Privacy, Quickstart, Sessions, Settings } from './pages/account';
+import { Audit, Cookies, LanguagePicker, Privacy, Quickstart, Sessions, Settings } from './pages/account';
+import { Billing, OrderPage, refreshMe } from './pages/billing';
+import { Keys } from './pages/keys';
 import { Forgot, Reset, SignIn, SignUp, Verify } from './pages/auth';
 import { ActivityPage, Dashboard, LogDetail, Logs } from './pages/usage';
 import { currentHashPath, hashHref, navigate, useHashPath, useHashSearch } from './router';
-import { balance, liveConnected, me, toast } from './store';
+import { balance, liveConnected, me, onBilling, toast } from './store';
 import { usd } from './format';
 
 /** Pages anyone may see; every other page needs a session. */
@@ -109,6 +111,7 @@ function Signedin() {
       <Route path="/logs/:id">{(params: { id: string }) => <LogDetail id={decodeURIComponent(params.id)} />}</Route>
       <Route path="/billing" component={Billing} />
       <Route path="/billing/top-up" component={Billing} />
+      <Route path="/billing/orders/:id">{(params: { id: string }) => <OrderPage id={decodeURIComponent(params.id)} />}</Route>
       <Route path="/quickstart" component={Quickstart} />
       <Route path="/settings" component={Settings} />
       <Route path="/sessions" component={Sessions} />
@@ -148,6 +151,8 @@ function Shell() {
   useEffect(() => {
     if (signedIn) startLive();
   }, [signedIn]);
+  // a payment clawed back may freeze the account: every page that shows `frozen` reads it from `me`
+  useEffect(() => onBilling(() => refreshMe()), []);
   useEffect(() => {
     if (checked && !signedIn && !isPublic(path)) navigate(`/sign-in?next=${encodeURIComponent(path)}`, { replace: true });
   }, [checked, signedIn, path]);

@@ -40,6 +40,10 @@ interface FieldProps {
   required?: boolean;
   minLength?: number;
   placeholder?: string;
+  inputMode?: 'decimal' | 'numeric' | 'text';
+  min?: number;
+  max?: number;
+  testid?: string;
 }
 
 export function Field(props: FieldProps) {
@@ -58,6 +62,10 @@ export function Field(props: FieldProps) {
         required={props.required}
         minLength={props.minLength}
         placeholder={props.placeholder}
+        inputMode={props.inputMode}
+        min={props.min}
+        max={props.max}
+        data-testid={props.testid}
         aria-invalid={props.error ? 'true' : undefined}
         aria-describedby={describedBy || undefined}
       />

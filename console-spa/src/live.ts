@@ -1,8 +1,8 @@
 // Live updates over the SockJS event-bus bridge at /api/eventbus: a short-lived token from /api/bridge-token is
 // the header of the registration. The token expires, so a reconnect always starts with a fresh one.
 import EventBus from '@vertx/eventbus-bridge-client.js';
-import { api, type Generation } from './api';
-import { generationArrived, liveConnected } from './store';
+import { api, type BillingMessage, type Generation } from './api';
+import { billingArrived, generationArrived, liveConnected } from './store';
 
 const MIN_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 30_000;
@@ -47,8 +47,7 @@ async function connect(): Promise<void> {
       }
       attempts = 0;
       liveConnected.value = true;
-      const body = message.body as { type?: string; generation?: Generation; balance_usd?: string };
-      if (body?.type === 'generation' && body.generation) generationArrived(body.generation, body.balance_usd);
+      dispatch(message.body);
     });
     liveConnected.value = true;
   };
@@ -58,6 +57,17 @@ async function connect(): Promise<void> {
     liveConnected.value = false;
     retry();
   };
+}
+
+/** One bridge message to the store: a metered request, or a top-up credited / a payment clawed back. */
+export function dispatch(body: unknown): void {
+  if (!body || typeof body !== 'object') return;
+  const message = body as { type?: string; generation?: Generation; balance_usd?: string | null } & Partial<BillingMessage>;
+  if (message.type === 'generation' && message.generation) {
+    generationArrived(message.generation, message.balance_usd ?? undefined);
+  } else if (message.type === 'billing') {
+    billingArrived({ order_id: message.order_id ?? null, state: message.state ?? '', balance_usd: message.balance_usd ?? null });
+  }
 }
 
 function retry(): void {

@@ -1,6 +1,6 @@
 // One store per concern: who is signed in, the live balance, the toasts.
 import { signal } from '@preact/signals';
-import type { Generation, Me } from './api';
+import type { BillingMessage, Generation, Me } from './api';
 
 export const me = signal<Me | null>(null);
 export const balance = signal<string | null>(null);
@@ -16,6 +16,18 @@ export function onGeneration(listener: GenerationListener): () => void {
 export function generationArrived(generation: Generation, balanceUsd: string | undefined): void {
   if (balanceUsd !== undefined) balance.value = balanceUsd;
   generationListeners.forEach((l) => l(generation));
+}
+
+/** Top-ups credited and payments clawed back, for the billing and order pages. */
+type BillingListener = (message: BillingMessage) => void;
+const billingListeners = new Set<BillingListener>();
+export function onBilling(listener: BillingListener): () => void {
+  billingListeners.add(listener);
+  return () => billingListeners.delete(listener);
+}
+export function billingArrived(message: BillingMessage): void {
+  if (message.balance_usd !== null && message.balance_usd !== undefined) balance.value = message.balance_usd;
+  billingListeners.forEach((l) => l(message));
 }
 
 export interface Toast {

@@ -85,4 +85,35 @@ describe('the API client', () => {
     await api.generations({ model: 'a/b', status: '', limit: 50, cursor: 'c1' });
     expect(calls[0].url).toBe('/api/generations?model=a%2Fb&limit=50&cursor=c1');
   });
+
+  it('sends a top-up with units only for an offer that takes them', async () => {
+    answer = () => json(201, { order: { id: '1' }, checkout_url: 'https://pay.example/ch_1' });
+    await api.topUp('usd_10');
+    await api.topUp('usd_any', 25);
+    expect(calls.map((c) => [c.init.method, c.url, c.init.body])).toEqual([
+      ['POST', '/api/billing/top-ups', '{"offer":"usd_10"}'],
+      ['POST', '/api/billing/top-ups', '{"offer":"usd_any","units":25}'],
+    ]);
+    expect(header(0, 'X-CSRF-Token')).toBe('tok+en');
+  });
+
+  it('leaves a missing order to its page and keeps the poll quiet', async () => {
+    answer = () => json(404, { error: { code: 404, message: 'order not found' } });
+    await expect(api.order('7')).rejects.toMatchObject({ status: 404 });
+    expect(hooks.notify).not.toHaveBeenCalled();
+    answer = () => json(500, { error: { code: 500, message: 'boom' } });
+    await expect(api.order('7', { silent: true })).rejects.toMatchObject({ status: 500 });
+    expect(hooks.notify).not.toHaveBeenCalled();
+    expect(calls[0].url).toBe('/api/billing/orders/7');
+  });
+
+  it('patches key limits with null to clear one and leaves out what is unchanged', async () => {
+    answer = () => json(200, { id: 3 });
+    await api.updateKey(3, { limit_usd: '5.00', limit_reset: 'monthly', expires_at: null });
+    await api.createKey('ci', { limit_usd: '1.50' });
+    expect(calls[0].init.method).toBe('PATCH');
+    expect(calls[0].url).toBe('/api/keys/3');
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ limit_usd: '5.00', limit_reset: 'monthly', expires_at: null });
+    expect(JSON.parse(String(calls[1].init.body))).toEqual({ name: 'ci', limit_usd: '1.50' });
+  });
 });

@@ -35,6 +35,7 @@ export function Dashboard() {
     <Page title={t('dashboard.title')}>
       {user && !user.email_verified && <Notice kind="warn">{t('dashboard.unverified')}</Notice>}
       {user?.restricted && <Notice kind="warn">{t('dashboard.restricted')}</Notice>}
+      {user?.frozen && <Notice kind="warn">{t('dashboard.frozen')}</Notice>}
       {!data ? <Loading /> : (
         <>
           <dl class="stats">
