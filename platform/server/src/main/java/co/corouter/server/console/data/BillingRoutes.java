@@ -80,7 +80,8 @@ final class BillingRoutes implements ConsoleRoutes {
                 OffsetDateTime start = d.day().atStartOfDay().atOffset(ZoneOffset.UTC);
                 entries.add(new Entry(start, 0, new JsonObject().put("id", "usage-" + d.day()).put("kind", "usage")
                         .put("amount_usd", Money.toUsdText(-d.cost()))
-                        .put("reason", "usage of " + d.requests() + " requests on " + d.day())
+                        .put("reason", "usage of " + d.requests() + (d.requests() == 1 ? " request" : " requests")
+                                + " on " + d.day())
                         .put("created_at", start.toInstant().toString())));
             }
             entries.sort(Comparator.comparing((Entry e) -> e.at().toInstant()).thenComparingLong(Entry::seq)
