@@ -111,7 +111,7 @@ class HttpEdgeTest {
         long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertThat(closed).isEqualTo(200);
         assertThat(elapsedMs).as("closed within the header timeout plus one sweep and some slack")
-                .isLessThan(HEADER_MS + 1_500);
+                .isLessThan(HEADER_MS + 4_000);
         assertThat(refusedAtEdge("header_timeout")).isGreaterThanOrEqualTo(200);
         for (RawHttp connection : slow) {
             connection.close();
@@ -137,7 +137,8 @@ class HttpEdgeTest {
             connection.close();
         }
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))
-                .as("cut off by the body rule (%d ms, at most %d ms)", BODY_MS, BODY_MAX_MS).isLessThan(BODY_MAX_MS + 1_500);
+                .as("cut off by the body rule (%d ms, at most %d ms; slack for a loaded 2-core CI box)", BODY_MS,
+                        BODY_MAX_MS).isLessThan(BODY_MAX_MS + 4_000);
         NODE.awaitCondition("the stalled bodies' memory is released",
                 () -> NODE.node().edge().bufferedBodyBytes() == 0);
         assertThat(NODE.usageRows(account.id())).isZero();
