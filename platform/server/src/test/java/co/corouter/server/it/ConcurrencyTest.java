@@ -30,12 +30,14 @@ class ConcurrencyTest {
     }
 
     @RegisterExtension
-    static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().model(exactModel()).build();
+    // what is tested is the credit, not the clock: a slow (loaded) box must not turn queued calls into 504s
+    static final CorouterNode NODE = CorouterNode.builder().withFakeUpstream().model(exactModel())
+            .set("http", "upstream_timeout_ms", 30_000).build();
 
     /** A second node on the same database: the two share nothing but PostgreSQL. */
     @RegisterExtension
     static final CorouterNode OTHER_NODE = CorouterNode.builder().withFakeUpstream().model(exactModel())
-            .set("billing", "lease_slice_usd", "0.010").build();
+            .set("billing", "lease_slice_usd", "0.010").set("http", "upstream_timeout_ms", 30_000).build();
 
     static final String BODY = new JsonObject().put("model", MODEL).put("max_tokens", 100)
             .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", "count")))
