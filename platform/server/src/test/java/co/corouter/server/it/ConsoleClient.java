@@ -99,7 +99,7 @@ final class ConsoleClient {
     static List<String> attributes(HttpResponse<String> response, String name) {
         for (String setCookie : response.headers().allValues("set-cookie")) {
             if (setCookie.startsWith(name + "=")) {
-                return java.util.Arrays.stream(setCookie.split(";")).skip(1).map(a -> a.trim().toLowerCase())
+                return java.util.Arrays.stream(setCookie.split(";")).skip(1).map(a -> a.trim().toLowerCase(java.util.Locale.ROOT))
                         .toList();
             }
         }
