@@ -1,5 +1,6 @@
 package co.corouter.server.accounts;
 
+import co.corouter.server.common.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -130,7 +131,7 @@ public final class UserRepository {
                             .put("email_verified", row.getBoolean(2)).put("display_name", row.getString(3))
                             .put("locale", row.getString(4)).put("account_id", row.getLong(5))
                             .put("restricted", row.getBoolean(6))
-                            .put("created_at", row.getOffsetDateTime(7).toInstant().toString());
+                            .put("created_at", Timestamps.iso(row.getOffsetDateTime(7)));
                 });
     }
 
@@ -216,8 +217,8 @@ public final class UserRepository {
                     for (Row row : rows) {
                         data.add(new JsonObject().put("id", row.getLong(0)).put("current", row.getLong(0) == currentId)
                                 .put("user_agent", row.getString(1)).put("ip", row.getString(2))
-                                .put("created_at", row.getOffsetDateTime(3).toInstant().toString())
-                                .put("last_seen_at", row.getOffsetDateTime(4).toInstant().toString()));
+                                .put("created_at", Timestamps.iso(row.getOffsetDateTime(3)))
+                                .put("last_seen_at", Timestamps.iso(row.getOffsetDateTime(4))));
                     }
                     return data;
                 });

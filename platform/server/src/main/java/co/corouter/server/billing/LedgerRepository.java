@@ -1,5 +1,6 @@
 package co.corouter.server.billing;
 
+import co.corouter.server.common.Timestamps;
 import co.corouter.server.billing.BillingContract.Balance;
 import co.corouter.server.billing.BillingContract.Movement;
 import co.corouter.server.billing.BillingContract.UsageCharge;
@@ -420,7 +421,7 @@ public final class LedgerRepository implements BillingContract.UsageCharges, Bil
                                 .put("kind", row.getString(1))
                                 .put("amount_usd", co.corouter.server.common.Money.toUsdText(row.getLong(2)))
                                 .put("reason", row.getString(3))
-                                .put("created_at", row.getOffsetDateTime(4).toInstant().toString()));
+                                .put("created_at", Timestamps.iso(row.getOffsetDateTime(4))));
                     }
                     return list;
                 });

@@ -1,5 +1,6 @@
 package co.corouter.server.metering;
 
+import co.corouter.server.common.Timestamps;
 import co.corouter.server.common.Money;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
 import io.vertx.core.json.JsonObject;
@@ -38,7 +39,7 @@ public final class GenerationView {
             int cachedTokens, long cost, int latencyMillis, String api) {
         return new JsonObject()
                 .put("id", id)
-                .put("created_at", createdAt.toString())
+                .put("created_at", Timestamps.iso(createdAt))
                 .put("model", model)
                 .put("provider", provider)
                 .put("key_id", keyId)

@@ -1,5 +1,6 @@
 package co.corouter.server.metering;
 
+import co.corouter.server.common.Timestamps;
 import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.billing.BillingContract;
 import co.corouter.server.metering.MeteringContract.UsageRecord;
@@ -348,7 +349,7 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
                 .put("cancelled", row.getBoolean("cancelled"))
                 .put("cost", row.getLong("cost"))
                 .put("latency_ms", row.getInteger("latency_ms"))
-                .put("created_at", row.getOffsetDateTime("created_at").toString())
+                .put("created_at", Timestamps.iso(row.getOffsetDateTime("created_at")))
                 .put("provider_responses", row.getString("provider_responses"));
     }
 }

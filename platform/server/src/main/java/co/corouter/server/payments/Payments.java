@@ -1,5 +1,6 @@
 package co.corouter.server.payments;
 
+import co.corouter.server.common.Timestamps;
 import co.corouter.plugin.api.ProviderContext.SecretResolver;
 import co.corouter.plugin.api.payment.CheckoutRequest;
 import co.corouter.plugin.api.payment.CheckoutStatus;
@@ -234,7 +235,7 @@ public final class Payments {
                     .put("kind", e.kind().equals("payment") ? "paid" : e.kind())
                     .put("outcome", e.outcome())
                     .put("amount_usd", Money.toUsdText(e.kind().equals("payment") ? e.amount() : -e.amount()))
-                    .put("at", e.at().toInstant().toString())));
+                    .put("at", Timestamps.iso(e.at()))));
             return summary(order).put("events", list);
         });
     }
@@ -249,8 +250,8 @@ public final class Payments {
                 .put("clawed_back_usd", Money.toUsdText(order.clawedBack()))
                 .put("processor", order.processor()).put("checkout_id", order.checkoutId())
                 .put("processor_order_id", order.processorOrderId())
-                .put("created_at", order.createdAt().toInstant().toString())
-                .put("paid_at", order.paidAt() == null ? null : order.paidAt().toInstant().toString());
+                .put("created_at", Timestamps.iso(order.createdAt()))
+                .put("paid_at", Timestamps.iso(order.paidAt()));
     }
 
     static String amountText(long minor, String currency) {

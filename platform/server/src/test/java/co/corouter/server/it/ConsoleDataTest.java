@@ -286,18 +286,24 @@ class ConsoleDataTest {
 
         Set<String> seen = new HashSet<>();
         String cursor = null;
-        String previous = null;
+        java.time.Instant previousAt = null;
+        String previousId = null;
         int pages = 0;
         do {
             JsonObject page = await(api.generations(user, 3, cursor, null, null, null));
             for (Object o : page.getJsonArray("data")) {
                 JsonObject g = (JsonObject) o;
                 assertThat(seen.add(g.getString("id"))).isTrue();
-                String at = g.getString("created_at") + g.getString("id");
-                if (previous != null) {
-                    assertThat(at.compareTo(previous)).isLessThanOrEqualTo(0);
+                assertThat(g.getString("created_at")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z");
+                java.time.Instant at = java.time.Instant.parse(g.getString("created_at"));
+                if (previousAt != null) {
+                    assertThat(at).isBeforeOrEqualTo(previousAt);
+                    if (at.equals(previousAt)) {
+                        assertThat(g.getString("id")).isLessThan(previousId);
+                    }
                 }
-                previous = at;
+                previousAt = at;
+                previousId = g.getString("id");
                 assertThat(g.fieldNames()).doesNotContain("messages", "content");
             }
             cursor = page.getString("next_cursor");
