@@ -8,7 +8,7 @@ package co.corouter.plugin.api;
 public final class PluginApi {
 
     /** Semantic version of the plugin API implemented by this host. */
-    public static final String VERSION = "1.5.0";
+    public static final String VERSION = "1.6.0";
 
     private PluginApi() {
     }
