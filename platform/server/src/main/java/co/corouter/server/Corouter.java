@@ -15,6 +15,7 @@ import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingService;
 import co.corouter.server.billing.BillingVerticle;
 import co.corouter.server.billing.CreditBook;
+import co.corouter.server.billing.KeyHolds;
 import co.corouter.server.billing.KeyLimitRepository;
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.billing.LimitsStage;
@@ -186,10 +187,11 @@ public final class Corouter {
         BillingService credits = new BillingService(ledger, vertx.eventBus());
         CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
         KeyLimitRepository keyLimits = new KeyLimitRepository(pool);
+        KeyHolds keyHolds = new KeyHolds(keyLimits, nodeId, options.billing().leaseTtlSeconds());
         UsageRepository usage = new UsageRepository(pool, ledger, accountRepository);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
-        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyLimits, clock,
+        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyHolds, clock,
                 backlog, tokenizer, metrics);
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
@@ -228,7 +230,7 @@ public final class Corouter {
         return vertx.deployVerticle(new AccountsVerticle(authenticator))
                 .compose(id -> {
                     deployments.add(id);
-                    return vertx.deployVerticle(new BillingVerticle(ledger, creditBook, options.billing()));
+                    return vertx.deployVerticle(new BillingVerticle(ledger, creditBook, keyHolds, options.billing()));
                 })
                 .compose(id -> {
                     deployments.add(id);
@@ -270,17 +272,17 @@ public final class Corouter {
      * own body shape); every other stage is one instance shared by all of them.
      */
     private static Map<Api, Pipeline> pipelines(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
-            Router router, CreditBook creditBook, KeyLimitRepository keyLimits, Clock clock, UsageBacklog backlog,
+            Router router, CreditBook creditBook, KeyHolds keyHolds, Clock clock, UsageBacklog backlog,
             Tokenizer tokenizer, Metrics metrics) {
         boolean metered = options.metering().enabled();
         Stage authenticate = new AuthenticateStage(authenticator);
-        Stage limits = new LimitsStage(keyLimits, clock);
+        Stage limits = new LimitsStage(keyHolds, clock);
         Stage shed = new BacklogStage(backlog);
         Stage route = new RouteStage(router);
         Stage admit = new AdmitStage(creditBook);
         Stage call = new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing());
         List<Stage> end = metered
-                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook, keyLimits),
+                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook, keyHolds),
                         new RecordStage(backlog, metrics))
                 : List.of();
         Map<Api, Pipeline> pipelines = new EnumMap<>(Api.class);

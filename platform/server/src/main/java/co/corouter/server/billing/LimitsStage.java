@@ -28,14 +28,14 @@ import org.slf4j.LoggerFactory;
  * check: no query, no allocation.
  *
  * <p><b>Why one conditional statement per request, not a lease per node.</b> A request of a limited key costs two
- * single-row statements (hold, settle) on its period row ({@link KeyLimitRepository}); the row lock orders every
- * request of every node, so the limit is exact across nodes with no lease protocol, no heartbeat and no credit
- * stranded on a node that holds a slice of a small limit while another node refuses. Limited keys are the exception
- * (budgets handed to a team or an app), and their requests already wait for an upstream that takes hundreds of
- * milliseconds; a sub-millisecond indexed upsert is noise beside it. A node that dies between hold and settle leaves
- * its hold in the period (the key looks more used than it was until the period ends): the error is on the safe side,
- * never an overdraft. A per-node lease of the key's period, as {@link CreditBook} does for balances, is the upgrade
- * path should one hot key ever need more than one row can take.
+ * statements (hold, settle) that lock its period row ({@link KeyLimitRepository}); the row lock orders every request
+ * of every node, so the limit is exact across nodes with no lease protocol and no credit stranded on a node that
+ * holds a slice of a small limit while another node refuses. Limited keys are the exception (budgets handed to a team
+ * or an app), and their requests already wait for an upstream that takes hundreds of milliseconds; a sub-millisecond
+ * indexed upsert is noise beside it. Each hold is a row owned by its node and renewed by the node's heartbeat
+ * ({@link KeyHolds}); a node that dies between hold and settle stops renewing, and the sweep gives its holds back to
+ * the period after the lease TTL, exactly once. A per-node lease of the key's period, as {@link CreditBook} does for
+ * balances, is the upgrade path should one hot key ever need more than one row can take.
  *
  * <p><b>Periods</b> are UTC: a day from 00:00, a week from Monday 00:00 (as OpenRouter), a month from the 1st; a key
  * without {@code limit_reset} has one period for its whole life. The hold names the period it was taken in and is
@@ -54,10 +54,10 @@ public final class LimitsStage implements Stage {
 
     static final Exchange.Key<KeyHold> HOLD = new Exchange.Key<>("billing.key-hold");
 
-    private final KeyLimitRepository limits;
+    private final KeyHolds limits;
     private final Clock clock;
 
-    public LimitsStage(KeyLimitRepository limits, Clock clock) {
+    public LimitsStage(KeyHolds limits, Clock clock) {
         this.limits = limits;
         this.clock = clock;
     }
@@ -74,7 +74,7 @@ public final class LimitsStage implements Stage {
         }
         long keyId = exchange.principal().keyId();
         OffsetDateTime period = periodStart(limit.reset(), clock.instant());
-        return limits.reserve(keyId, period, worstCase, limit.amount()).recover(failure -> {
+        return limits.hold(exchange.id(), keyId, period, worstCase, limit.amount()).recover(failure -> {
             log.error("[{}] holding the limit of key {} failed: {}", exchange.id(), keyId, failure.toString());
             return Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE,
                     "billing is unavailable; try again shortly"));

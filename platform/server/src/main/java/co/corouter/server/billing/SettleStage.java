@@ -31,9 +31,9 @@ public final class SettleStage implements Stage {
     private static final Logger log = LoggerFactory.getLogger(SettleStage.class);
 
     private final CreditBook credits;
-    private final KeyLimitRepository limits;
+    private final KeyHolds limits;
 
-    public SettleStage(CreditBook credits, KeyLimitRepository limits) {
+    public SettleStage(CreditBook credits, KeyHolds limits) {
         this.credits = credits;
         this.limits = limits;
     }
@@ -54,12 +54,12 @@ public final class SettleStage implements Stage {
     /**
      * Settles the key's hold (the same worst case as the credit reservation, so {@code charged} never exceeds it). The
      * response waits for it, so a client that reads its key's usage after an answer sees the answer counted. A hold
-     * the database could not settle stays held: the key looks more used than it is, never less.
+     * the database could not settle stays held (the key looks more used than it is, never less) and is retried.
      */
     private Future<Void> settle(Exchange exchange, LimitsStage.KeyHold hold, long charged) {
-        return limits.settle(hold.keyId(), hold.periodStart(), hold.amount(), Math.min(charged, hold.amount()))
+        return limits.settle(exchange.id(), Math.min(charged, hold.amount()))
                 .recover(failure -> {
-                    log.error("[{}] settling the limit hold of key {} failed; {} nano-USD stay held: {}",
+                    log.error("[{}] settling the limit hold of key {} failed; {} nano-USD stay held until a retry: {}",
                             exchange.id(), hold.keyId(), hold.amount(), failure.toString());
                     return DONE;
                 });

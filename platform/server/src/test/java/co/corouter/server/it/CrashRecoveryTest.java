@@ -225,6 +225,8 @@ class CrashRecoveryTest {
         NodeProcess survivor = NodeProcess.launch("survivor");
         warmUp.awaitReady();
         Account rich = createAccount(warmUp, "rich", "50.00");
+        // a limit the load never reaches, so the rich key's requests hold and settle key-limit holds across the kills
+        expect(200, admin(warmUp, "PATCH", "/admin/keys/" + rich.keyId(), new JsonObject().put("limit_usd", "45.00")));
         Account poor = createAccount(warmUp, "poor", "0.03");
         List<Outcome> outcomes = new ArrayList<>();
         Random warm = new Random(seed);
@@ -264,6 +266,8 @@ class CrashRecoveryTest {
         // recovery: the survivor's sweep returns every lease of the dead nodes once their TTL has passed
         awaitCondition("the leases of every killed node are swept", Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20),
                 () -> leaseRows(killed) == 0);
+        awaitCondition("the key-limit holds of every killed node are swept",
+                Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> keyHoldRows(killed) == 0);
         Snapshot recovered = snapshot();
         recovered.assertBalanced("after recovery (seed " + seed + ")");
         assertThat(recovered.leaseRowsByNode.keySet()).as("only the survivor leases credit")
@@ -277,6 +281,7 @@ class CrashRecoveryTest {
         assertThat(end.leaseRowsByNode).as("lease rows after the last node stopped").isEmpty();
         assertThat(end.accounts.values()).as("credit still leased after the last node stopped")
                 .allMatch(book -> book.leased == 0);
+        assertKeyLimitRecovered(rich, end);
         assertAnswersMatchRows(outcomes, end, report);
         assertThat(upstream.requestCount()).as("usage rows never outnumber the upstream calls")
                 .isGreaterThanOrEqualTo(end.rows.size());
@@ -630,7 +635,7 @@ class CrashRecoveryTest {
     }
 
     /** An account and its key; the key never appears in a message. */
-    record Account(long id, String key) {
+    record Account(long id, String key, long keyId) {
         @Override
         public String toString() {
             return "account " + id;
@@ -638,14 +643,38 @@ class CrashRecoveryTest {
     }
 
     /** An account with {@code usd} of credit and one key, through the node's operator API. */
+    static long keyHoldRows(List<String> nodes) {
+        return sql("SELECT count(*) FROM key_limit_holds WHERE node_id = ANY($1::text[])",
+                (Object) nodes.toArray(String[]::new)).iterator().next().getLong(0);
+    }
+
+    /**
+     * After the last node stopped, the limited key holds nothing: every hold of a killed node was swept back, every
+     * other one settled. Its period's spend covers every charge of its rows; what exceeds them is the cost of answers
+     * that were settled against the key but died with their node before their usage row was written (never charged).
+     */
+    static void assertKeyLimitRecovered(Account account, Snapshot end) {
+        Row period = sql("SELECT spent, reserved FROM key_limit_usage WHERE api_key_id = $1", account.keyId())
+                .iterator().next();
+        long holds = sql("SELECT count(*) FROM key_limit_holds WHERE api_key_id = $1", account.keyId()).iterator()
+                .next().getLong(0);
+        long charged = sql("SELECT coalesce(sum(cost), 0)::bigint FROM generations WHERE api_key_id = $1",
+                account.keyId()).iterator().next().getLong(0);
+        assertThat(holds).as("key-limit holds left").isZero();
+        assertThat(period.getLong("reserved")).as("key-limit reservations left").isZero();
+        assertThat(period.getLong("spent")).as("the key's spend against its charged rows").isGreaterThanOrEqualTo(charged);
+        System.out.printf("limited key: spent %d nano-USD, its rows charged %d (%d settled but lost with a node)%n",
+                period.getLong("spent"), charged, period.getLong("spent") - charged);
+    }
+
     static Account createAccount(NodeProcess node, String name, String usd) throws Exception {
         long id = new JsonObject(expect(201, admin(node, "POST", "/admin/accounts",
                 new JsonObject().put("name", "crash-" + name + "-" + System.nanoTime())))).getLong("id");
         expect(201, admin(node, "POST", "/admin/accounts/" + id + "/credits",
                 new JsonObject().put("amount_usd", usd).put("reason", "crash test credit")));
-        String key = new JsonObject(expect(201, admin(node, "POST", "/admin/accounts/" + id + "/keys",
-                new JsonObject().put("label", "crash")))).getString("key");
-        return new Account(id, key);
+        JsonObject key = new JsonObject(expect(201, admin(node, "POST", "/admin/accounts/" + id + "/keys",
+                new JsonObject().put("label", "crash"))));
+        return new Account(id, key.getString("key"), key.getLong("id"));
     }
 
     static String expect(int status, CompletableFuture<HttpResponse<String>> call) throws Exception {

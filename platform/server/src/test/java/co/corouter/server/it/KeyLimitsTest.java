@@ -8,6 +8,7 @@ import co.corouter.server.common.ApiException;
 import co.corouter.server.console.ConsoleUser;
 import co.corouter.server.console.data.ConsoleDataApi;
 import co.corouter.server.metering.UsageReports;
+import co.corouter.testkit.upstream.Behaviour;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -38,10 +39,14 @@ class KeyLimitsTest {
 
     /** A second node on the same database, on the system clock. */
     @RegisterExtension
+    // the shortest lease TTL (5 s): its heartbeat renews holds every 1.7 s, and its sweep runs every 5 s
     static final CorouterNode OTHER_NODE = CorouterNode.builder().withFakeUpstream()
-            .model(ConcurrencyTest.exactModel()).build();
+            .model(ConcurrencyTest.exactModel()).set("billing", "lease_ttl_seconds", 5)
+            .set("http", "upstream_timeout_ms", 30_000).build();
 
     static final long PER_REQUEST = 1_000_000L;
+    /** The period of a key whose limit never resets. */
+    static final java.time.OffsetDateTime FOREVER = Instant.EPOCH.atOffset(java.time.ZoneOffset.UTC);
 
     static void setLimit(long keyId, JsonObject settings) {
         NODE.admin("PATCH", "/admin/keys/" + keyId, settings, 200);
@@ -129,6 +134,60 @@ class KeyLimitsTest {
         OTHER_NODE.flushUsage();
         assertThat(NODE.balance(account.id())).isEqualTo(10_000_000_000L - 50 * PER_REQUEST);
         NODE.assertLedgerBalances();
+    }
+
+    static long holdRows(long keyId) {
+        return NODE.sql("SELECT count(*) FROM key_limit_holds WHERE api_key_id = $1", keyId).iterator().next()
+                .getLong(0);
+    }
+
+    @Test
+    void aHoldLeftByANodeThatDiedIsGivenBackToTheKeysPeriodOnceAfterTheLeaseTtl() {
+        CLOCK.set(Instant.now());
+        CorouterNode.Account account = NODE.newAccount("10.00");
+        setLimit(account.keyId(), new JsonObject().put("limit_usd", "0.005"));
+        // what the reservation statement leaves behind when its node is killed before the request settles
+        NODE.sql("""
+                INSERT INTO key_limit_usage (api_key_id, period_start, spent, reserved) VALUES ($1, $2, 0, $3)""",
+                account.keyId(), FOREVER, 3 * PER_REQUEST);
+        NODE.sql("""
+                INSERT INTO key_limit_holds (request_id, node_id, api_key_id, period_start, amount, expires_at)
+                VALUES ('gen-killed-' || $1, 'killed-node', $1, $2, $3, now() + interval '8 seconds')""",
+                account.keyId(), FOREVER, 3 * PER_REQUEST);
+        assertThat(call(account.key()).statusCode()).isEqualTo(200);
+        assertThat(call(account.key()).statusCode()).isEqualTo(200);
+        assertRefusedByKeyLimit(call(account.key()));
+
+        NODE.awaitCondition("the dead node's hold is swept", () -> holdRows(account.keyId()) == 0);
+        assertThat(period(account.keyId()).getLong(1)).as("reserved").isZero();
+        assertThat(period(account.keyId()).getLong(0)).as("spent").isEqualTo(2 * PER_REQUEST);
+        for (int i = 0; i < 3; i++) {
+            assertThat(call(account.key()).statusCode()).isEqualTo(200);
+        }
+        assertRefusedByKeyLimit(call(account.key()));
+        assertThat(period(account.keyId()).getLong(0)).isEqualTo(5 * PER_REQUEST);
+        assertThat(period(account.keyId()).getLong(1)).isZero();
+        assertThat(holdRows(account.keyId())).isZero();
+    }
+
+    @Test
+    void aRequestInFlightLongerThanTheLeaseTtlKeepsItsHoldAndSettlesItOnce() {
+        CLOCK.set(Instant.now());
+        CorouterNode.Account account = NODE.newAccount("10.00");
+        setLimit(account.keyId(), new JsonObject().put("limit_usd", "0.001"));
+        OTHER_NODE.upstream().reset();
+        OTHER_NODE.upstream().behave(Behaviour.normal().delayMs(12_000).completionTokens(100));
+        try {
+            // the hold would expire 5 s in and OTHER_NODE sweeps every 5 s: at least one sweep runs after that; the heartbeat keeps its hold alive
+            HttpResponse<String> slow = OTHER_NODE.chat(account.key(), ConcurrencyTest.BODY);
+            assertThat(slow.statusCode()).as(slow.body()).isEqualTo(200);
+        } finally {
+            OTHER_NODE.upstream().reset();
+        }
+        assertThat(period(account.keyId()).getLong(0)).as("spent").isEqualTo(PER_REQUEST);
+        assertThat(period(account.keyId()).getLong(1)).as("reserved").isZero();
+        assertThat(holdRows(account.keyId())).isZero();
+        assertRefusedByKeyLimit(call(account.key()));
     }
 
     @Test
