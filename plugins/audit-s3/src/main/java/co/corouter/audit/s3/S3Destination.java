@@ -57,10 +57,15 @@ final class S3Destination implements AuditDestination {
     private final SecureRandom random = new SecureRandom();
 
     S3Destination(AuditContext context, S3Options options) {
+        this(context, options, CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+    }
+
+    /** @param idleTimeoutMs the longest silence from S3 within one request */
+    S3Destination(AuditContext context, S3Options options, int connectTimeoutMs, int idleTimeoutMs) {
         this.vertx = context.vertx();
         this.options = options;
         this.http = new GuardedSdkHttpClient(vertx, context.guard(), !options.endpointHostIsIpLiteral(),
-                CONNECT_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+                connectTimeoutMs, idleTimeoutMs);
         AwsCredentials credentials = options.sessionToken() == null
                 ? AwsBasicCredentials.create(options.accessKeyId(), options.secretAccessKey())
                 : AwsSessionCredentials.create(options.accessKeyId(), options.secretAccessKey(),

@@ -67,10 +67,10 @@ final class S3Errors {
     private static AuditException ofService(String operation, AwsServiceException e) {
         int status = e.statusCode();
         String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-        if (code != null && !code.matches("[A-Za-z0-9.]{1,64}")) {
-            code = null;
+        if (code == null || !code.matches("[A-Za-z0-9.]{1,64}")) {
+            code = "";      // none, or not an S3 error code (Set.of(...).contains(null) would throw)
         }
-        String answer = "S3 answered " + status + (code == null ? "" : " " + code);
+        String answer = "S3 answered " + status + (code.isEmpty() ? "" : " " + code);
         if ("RequestTimeTooSkewed".equals(code)) {
             // a 403, but not the credentials: the SDK corrects its clock offset from this answer for the next try
             return new AuditException(Kind.UNAVAILABLE, operation + " failed: " + answer
