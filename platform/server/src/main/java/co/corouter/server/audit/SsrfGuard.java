@@ -87,7 +87,10 @@ public final class SsrfGuard implements EndpointGuard {
             if (LOCAL_NAMES.contains(name) || name.endsWith(".localhost")) {
                 throw refused(name + " is a local name");
             }
-            return resolver.resolve(name).map(addresses -> pin(checkedScheme, name, port, addresses));
+            return resolver.resolve(name)
+                    .recover(failure -> Future.failedFuture(failure instanceof AuditException
+                            ? failure : new AuditException(Kind.UNAVAILABLE, "could not resolve " + name, failure)))
+                    .map(addresses -> pin(checkedScheme, name, port, addresses));
         } catch (AuditException e) {
             return Future.failedFuture(e);
         }
