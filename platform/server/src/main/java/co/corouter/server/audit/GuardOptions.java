@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -22,29 +23,41 @@ import java.util.TreeSet;
  * allow_list: [127.0.0.1/32]            # optional: CIDRs or addresses allowed although private (tests, an
  *                                       #   operator's own S3 server); never overrides deny_list
  * deny_list:  [203.0.113.0/24]          # optional: more CIDRs or addresses to refuse
+ * resolver:   dns                       # optional: dns (default: Vert.x's non-blocking client asks the first
+ *                                       #   resolv.conf server) or system (the OS resolver, /etc/hosts included,
+ *                                       #   on worker threads)
  * </pre>
  *
  * @param allowHttp         whether {@code http} endpoints pass
  * @param allowPlaintextTcp whether {@code tcp} (plaintext) endpoints pass
  * @param allowList         prefix blocks exempt from the built-in rules
  * @param denyList          prefix blocks always refused
+ * @param resolver          how names are resolved
  */
 public record GuardOptions(boolean allowHttp, boolean allowPlaintextTcp, List<IPAddress> allowList,
-                           List<IPAddress> denyList) {
+                           List<IPAddress> denyList, Resolver resolver) {
+
+    /** See {@link HostResolver#dns} and {@link HostResolver#system}. */
+    public enum Resolver {
+        DNS, SYSTEM
+    }
 
     static final String ALLOW_HTTP = "allow_http";
     static final String ALLOW_PLAINTEXT_TCP = "allow_plaintext_tcp";
     static final String ALLOW_LIST = "allow_list";
     static final String DENY_LIST = "deny_list";
-    private static final Set<String> FIELDS = Set.of(ALLOW_HTTP, ALLOW_PLAINTEXT_TCP, ALLOW_LIST, DENY_LIST);
+    static final String RESOLVER = "resolver";
+    private static final Set<String> FIELDS = Set.of(ALLOW_HTTP, ALLOW_PLAINTEXT_TCP, ALLOW_LIST, DENY_LIST,
+            RESOLVER);
 
     /** Plain CIDR notation only: no wildcards, ranges, masks or inet_aton forms in an operator's list. */
     private static final IPAddressStringParameters CIDR = cidrSyntax();
 
     /** Refuses every private, loopback and link-local address; https and TLS only. */
-    public static final GuardOptions DEFAULTS = new GuardOptions(false, false, List.of(), List.of());
+    public static final GuardOptions DEFAULTS = new GuardOptions(false, false, List.of(), List.of(), Resolver.DNS);
 
     public GuardOptions {
+        Objects.requireNonNull(resolver, "resolver");
         allowList = List.copyOf(allowList);
         denyList = List.copyOf(denyList);
     }
@@ -58,7 +71,7 @@ public record GuardOptions(boolean allowHttp, boolean allowPlaintextTcp, List<IP
             throw new IllegalArgumentException("unknown field(s) " + unknown + "; known: " + new TreeSet<>(FIELDS));
         }
         return new GuardOptions(bool(c, ALLOW_HTTP), bool(c, ALLOW_PLAINTEXT_TCP), blocks(c, ALLOW_LIST),
-                blocks(c, DENY_LIST));
+                blocks(c, DENY_LIST), resolver(c.getValue(RESOLVER)));
     }
 
     /**
@@ -86,6 +99,19 @@ public record GuardOptions(boolean allowHttp, boolean allowPlaintextTcp, List<IP
                 .allow_inet_aton(false).setRangeOptions(RangeParameters.NO_RANGE).allowWildcardedSeparator(false);
         builder.getIPv6AddressParametersBuilder().allowZone(false);
         return builder.toParams();
+    }
+
+    private static Resolver resolver(Object value) {
+        if (value == null) {
+            return Resolver.DNS;
+        }
+        if ("dns".equals(value)) {
+            return Resolver.DNS;
+        }
+        if ("system".equals(value)) {
+            return Resolver.SYSTEM;
+        }
+        throw new IllegalArgumentException(RESOLVER + ": must be dns or system, got " + value);
     }
 
     private static boolean bool(JsonObject c, String field) {

@@ -49,16 +49,26 @@ public final class SsrfGuard implements EndpointGuard {
     private final AddressPolicy policy;
     private final HostResolver resolver;
 
-    /** A guard resolving names with {@code resolver}, e.g. {@link HostResolver#dns} or {@link HostResolver#system}. */
+    /**
+     * A guard resolving names with {@code resolver} (tests, or a resolver of one's own); {@code options.resolver()}
+     * is not consulted.
+     */
     public SsrfGuard(GuardOptions options, HostResolver resolver) {
         this.options = options;
         this.policy = new AddressPolicy(options);
         this.resolver = resolver;
     }
 
-    /** A guard asking the system's first DNS server ({@code resolv.conf}) through Vert.x's non-blocking client. */
+    /**
+     * A guard resolving names as {@code options} say: by default through Vert.x's non-blocking DNS client, asking the
+     * first server in {@code resolv.conf}. Call at boot or on an event loop.
+     */
     public static SsrfGuard create(Vertx vertx, GuardOptions options) {
-        return new SsrfGuard(options, HostResolver.dns(vertx, vertx.createDnsClient(new DnsClientOptions())));
+        HostResolver resolver = switch (options.resolver()) {
+            case DNS -> HostResolver.dns(vertx, vertx.createDnsClient(new DnsClientOptions()));
+            case SYSTEM -> HostResolver.system(vertx);
+        };
+        return new SsrfGuard(options, resolver);
     }
 
     @Override
@@ -77,7 +87,10 @@ public final class SsrfGuard implements EndpointGuard {
             if (LOCAL_NAMES.contains(name) || name.endsWith(".localhost")) {
                 throw refused(name + " is a local name");
             }
-            return resolver.resolve(name).map(addresses -> pin(checkedScheme, name, port, addresses));
+            return resolver.resolve(name)
+                    .recover(failure -> Future.failedFuture(failure instanceof AuditException
+                            ? failure : new AuditException(Kind.UNAVAILABLE, "could not resolve " + name, failure)))
+                    .map(addresses -> pin(checkedScheme, name, port, addresses));
         } catch (AuditException e) {
             return Future.failedFuture(e);
         }

@@ -90,10 +90,6 @@ final class FakeDnsServer {
         return queries.get();
     }
 
-    synchronized int heldAnswers() {
-        return held.size();
-    }
-
     Future<Void> close() {
         return socket.close();
     }

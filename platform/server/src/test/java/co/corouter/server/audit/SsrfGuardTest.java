@@ -332,6 +332,10 @@ class SsrfGuardTest {
                 .hasMessage("deny_list[0]: 'evil' is not a CIDR range or IP address");
         assertThatThrownBy(() -> GuardOptions.parse(new JsonObject().put("allow_http", "yes")))
                 .hasMessage("allow_http: must be true or false, got yes");
+        assertThatThrownBy(() -> GuardOptions.parse(new JsonObject().put("resolver", "nscd")))
+                .hasMessage("resolver: must be dns or system, got nscd");
+        assertThat(GuardOptions.parse(new JsonObject().put("resolver", "system")).resolver())
+                .isEqualTo(GuardOptions.Resolver.SYSTEM);
         assertThat(GuardOptions.parse(null)).isEqualTo(GuardOptions.DEFAULTS);
     }
 
@@ -401,6 +405,20 @@ class SsrfGuardTest {
     private SsrfGuard dnsGuard(Vertx vertx) {
         return new SsrfGuard(GuardOptions.DEFAULTS, HostResolver.dns(vertx, vertx.createDnsClient(
                 new DnsClientOptions().setHost("127.0.0.1").setPort(dns.port()))));
+    }
+
+    @Test
+    void theFactoryBuildsAGuardWithTheConfiguredResolverAndClosesIt(Vertx vertx, VertxTestContext testContext) {
+        SsrfGuard dnsDefault = SsrfGuard.create(vertx, GuardOptions.DEFAULTS);
+        SsrfGuard system = SsrfGuard.create(vertx, GuardOptions.parse(new JsonObject().put("resolver", "system")));
+        Future<Endpoint> passed = dnsDefault.check("https", PUBLIC_V4, 443);
+        Future<Endpoint> refused = system.check("https", "[::1]", 443);
+        Future.join(passed, refused).transform(checked -> Future.all(dnsDefault.close(), system.close()))
+                .onComplete(testContext.succeeding(closed -> testContext.verify(() -> {
+                    assertThat(passed.result().address()).isEqualTo(literal(PUBLIC_V4));
+                    assertThat(refused.cause()).hasMessage("::1 is a loopback address");
+                    testContext.completeNow();
+                })));
     }
 
     @Test
