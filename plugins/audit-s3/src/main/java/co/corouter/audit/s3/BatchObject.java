@@ -47,7 +47,7 @@ final class BatchObject {
         return size;
     }
 
-    /** Each record's bytes as given, then {@code \n}; gzip with no name and time 0, so the same batch gives the same bytes. */
+    /** Each record's bytes as given, then {@code \n}; gzip without name or time: a batch always gives one result. */
     static byte[] gzipJsonLines(AuditBatch batch) {
         ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(jsonLinesSize(batch) / 4 + 64,
                 Integer.MAX_VALUE - 8));

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
@@ -23,9 +24,11 @@ import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.http.async.AsyncExecuteRequest;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.async.SdkAsyncHttpResponseHandler;
+import software.amazon.awssdk.http.async.SdkHttpContentPublisher;
 
 import java.nio.ByteBuffer;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -164,15 +167,22 @@ final class GuardedSdkHttpClient implements SdkAsyncHttpClient {
             return (path == null || path.isEmpty() ? "/" : path) + query;
         }
 
+        /** S3 refuses {@code Transfer-Encoding: chunked}: a body's length is always sent when it is known. */
         private void sendBody() {
-            if (execute.requestContentPublisher() == null) {
+            SdkHttpContentPublisher body = execute.requestContentPublisher();
+            if (body == null) {
                 request.end();
                 return;
             }
-            if (!request.headers().contains("Content-Length")) {
-                request.setChunked(true);
+            if (!request.headers().contains(HttpHeaders.CONTENT_LENGTH)) {
+                Optional<Long> length = body.contentLength();
+                if (length.isPresent()) {
+                    request.putHeader(HttpHeaders.CONTENT_LENGTH, String.valueOf(length.get()));
+                } else {
+                    request.setChunked(true);
+                }
             }
-            execute.requestContentPublisher().subscribe(new BodySubscriber(request));
+            body.subscribe(new BodySubscriber(request));
         }
 
         private void respond(HttpClientResponse response) {

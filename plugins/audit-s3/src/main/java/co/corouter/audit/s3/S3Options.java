@@ -174,7 +174,7 @@ record S3Options(String bucket, String prefix, String region, URI endpoint, bool
 
     private static URI endpoint(Object value) {
         if (!(value instanceof String text) || text.isBlank()) {
-            throw new IllegalArgumentException(ENDPOINT + ": must be a URL string, e.g. https://s3.us-east-1.amazonaws.com");
+            throw new IllegalArgumentException(ENDPOINT + ": must be a URL string, e.g. https://minio.example:9000");
         }
         URI uri;
         try {

@@ -78,6 +78,26 @@ class HostileS3Test {
     }
 
     @Test
+    void everyRequestStatesItsLengthAndNoneIsSentChunkedWhichS3Refuses(Vertx vertx) throws Exception {
+        FakeS3 fake = FakeS3.start(vertx, request -> request.body().onSuccess(body -> request.response()
+                .setStatusCode(request.method().name().equals("DELETE") ? 204 : 200).end())).await();
+        AuditDestination destination = destinations.open(TestGuard.loopbackOnly(),
+                config("http://127.0.0.1:" + fake.port()));
+
+        destinations.onEventLoop(destination, AuditDestination::test);
+        destinations.onEventLoop(destination, d -> d.write(Batches.batch(Destinations.ACCOUNT, Instant.now(), 3)));
+
+        assertThat(fake.requests()).extracting(FakeS3.Seen::method).containsExactly("PUT", "DELETE", "PUT");
+        assertThat(fake.requests()).allSatisfy(seen -> {
+            assertThat(seen.headers().get("Transfer-Encoding")).isNull();
+            assertThat(seen.headers().get("Expect")).isNull();
+            assertThat(seen.headers().get("Content-Length")).isNotNull();
+        });
+        assertThat(fake.requests().get(2).uri()).startsWith("/audit/p/account-42/").endsWith(".jsonl.gz");
+        assertThat(fake.requests().get(2).headers().get("Content-Type")).isEqualTo("application/gzip");
+    }
+
+    @Test
     void anUnknownAccessKeyIsAnAuthError(Vertx vertx) throws Exception {
         FakeS3 fake = FakeS3.start(vertx, FakeS3.error(403, "InvalidAccessKeyId")).await();
         AuditDestination destination = destinations.open(TestGuard.loopbackOnly(),

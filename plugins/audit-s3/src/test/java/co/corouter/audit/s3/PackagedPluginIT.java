@@ -114,7 +114,8 @@ class PackagedPluginIT {
     @Test
     void theConfigurationSchemaMarksTheSecretsWriteOnly() throws Exception {
         JsonObject schema;
-        try (InputStream in = plugin.getPluginClassLoader().getResourceAsStream("META-INF/corouter/audit/s3.schema.json")) {
+        ClassLoader pluginLoader = plugin.getPluginClassLoader();
+        try (InputStream in = pluginLoader.getResourceAsStream("META-INF/corouter/audit/s3.schema.json")) {
             assertThat(in).isNotNull();
             schema = new JsonObject(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }

@@ -219,6 +219,18 @@ class S3DestinationTest {
     }
 
     @Test
+    void theSdkStartsNoThreadOfItsOwn(S3MockServer s3) throws Exception {
+        AuditDestination destination = destinations.open(TestGuard.loopbackOnly(), config(s3));
+
+        destinations.onEventLoop(destination, AuditDestination::test);
+        destinations.onEventLoop(destination, d -> d.write(Batches.batch(Destinations.ACCOUNT, Instant.now(), 1)));
+
+        // the SDK names its completion and timer threads sdk-async-response-* and sdk-ScheduledExecutor-*
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(name -> name.startsWith("sdk-") || name.startsWith("aws-java-sdk"));
+    }
+
+    @Test
     void recordBytesAreStoredAsTheyAreEvenWhenTheyAreNotCanonicalJson(S3MockServer s3) throws Exception {
         AuditDestination destination = destinations.open(TestGuard.loopbackOnly(), config(s3));
         Instant window = Instant.parse("2026-03-07T10:00:00Z");
