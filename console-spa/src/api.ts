@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly fields: Fields = {},
+    /** `metadata.kind` of the answer, where the server classifies the failure (e.g. a failed audit test). */
+    readonly kind: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -89,15 +91,17 @@ export async function request<T>(method: string, path: string, options: Options 
 async function errorOf(response: Response): Promise<ApiError> {
   let message = response.statusText || `HTTP ${response.status}`;
   let fields: Fields = {};
+  let kind: string | null = null;
   try {
     const body = await response.json();
     if (body?.error?.message) message = String(body.error.message);
     const f = body?.error?.metadata?.fields;
     if (f && typeof f === 'object') fields = Object.fromEntries(Object.entries(f).map(([k, v]) => [k, String(v)]));
+    if (typeof body?.error?.metadata?.kind === 'string') kind = body.error.metadata.kind;
   } catch {
     // not JSON: the status text is all there is
   }
-  return new ApiError(response.status, message, fields);
+  return new ApiError(response.status, message, fields, kind);
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {
@@ -246,6 +250,57 @@ export interface BillingMessage {
   state: OrderState | string;
   balance_usd: string | null;
 }
+/** One property of a sink's configuration schema: the part of JSON Schema the console renders. */
+export interface SchemaProperty {
+  type?: 'string' | 'integer' | 'number' | 'boolean' | 'array' | 'object' | string;
+  title?: string;
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  format?: string;
+  items?: SchemaProperty;
+  minimum?: number;
+  maximum?: number;
+  /** A credential: sent, never shown again (`secrets_set` says whether one is stored). */
+  writeOnly?: boolean;
+}
+export interface ObjectSchema {
+  title?: string;
+  description?: string;
+  properties?: Record<string, SchemaProperty>;
+  required?: string[];
+}
+export interface AuditSinkType {
+  type: string;
+  schema: ObjectSchema;
+}
+export interface AuditStatus {
+  delivered: number;
+  dropped: number;
+  last_error: string | null;
+  last_error_at: string | null;
+  last_delivered_at: string | null;
+  /** From the node that delivers; absent when no node reports the queue. */
+  queued_records?: number;
+  spooled_batches?: number;
+  spool_bytes?: number;
+}
+export type AuditConfig = Record<string, unknown>;
+export type AuditView =
+  | { configured: false; enabled: false }
+  | {
+    configured: true;
+    enabled: boolean;
+    sink: string;
+    config: AuditConfig;
+    secrets_set: string[];
+    updated_at: string;
+    status: AuditStatus;
+  };
+export interface AuditRequest {
+  sink: string;
+  config: AuditConfig;
+}
 export interface GenerationFilter {
   model?: string;
   key_id?: string;
@@ -303,6 +358,15 @@ export const api = {
   /** One order; a 404 (not this account's, or no such order) is the page's to show. `silent` for the poll. */
   order: (id: string, options: { silent?: boolean } = {}) =>
     request<Order>('GET', `/api/billing/orders/${encodeURIComponent(id)}`, { expect: [404], ...options }),
+
+  auditSinks: () => request<{ data: AuditSinkType[] }>('GET', '/api/audit/sinks'),
+  /** `silent` for the page's auto-refresh. */
+  audit: (options: { silent?: boolean } = {}) => request<AuditView>('GET', '/api/audit', options),
+  /** A failed test (422, with `kind`) is the page's to show, not a toast. */
+  testAudit: (body: AuditRequest) => request<{ ok: true }>('POST', '/api/audit/test', { body, expect: [422] }),
+  /** Tested again by the server and saved only if that passes; a stored credential left out is kept. */
+  saveAudit: (body: AuditRequest) => request<AuditView>('PUT', '/api/audit', { body, expect: [422] }),
+  disableAudit: () => request<AuditView>('DELETE', '/api/audit'),
 
   restrict: (restricted: boolean) => request<Me>('POST', '/api/privacy/restrict', { body: { restricted } }),
   deleteAccount: (password: string) => request<void>('POST', '/api/privacy/delete', { body: { password } }),

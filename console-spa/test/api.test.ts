@@ -116,4 +116,26 @@ describe('the API client', () => {
     expect(JSON.parse(String(calls[0].init.body))).toEqual({ limit_usd: '5.00', limit_reset: 'monthly', expires_at: null });
     expect(JSON.parse(String(calls[1].init.body))).toEqual({ name: 'ci', limit_usd: '1.50' });
   });
+  it('leaves a failed audit test to the page, with the kind of failure, and sends the audit calls', async () => {
+    answer = () => json(422, {
+      error: { code: 422, message: 'the test connection failed: access denied', metadata: { kind: 'AUTH' } },
+    });
+    const body = { sink: 's3', config: { bucket: 'b', part_size_mb: 8 } };
+    const failure = await api.testAudit(body).catch((e) => e);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect(failure).toMatchObject({ status: 422, kind: 'AUTH', message: 'the test connection failed: access denied' });
+    await expect(api.saveAudit(body)).rejects.toMatchObject({ status: 422, kind: 'AUTH' });
+    expect(hooks.notify).not.toHaveBeenCalled();
+    answer = () => json(200, { configured: false, enabled: false });
+    await api.disableAudit();
+    await api.audit({ silent: true });
+    expect(calls.map((c) => [c.init.method, c.url])).toEqual([
+      ['POST', '/api/audit/test'],
+      ['PUT', '/api/audit'],
+      ['DELETE', '/api/audit'],
+      ['GET', '/api/audit'],
+    ]);
+    expect(JSON.parse(String(calls[1].init.body))).toEqual(body);
+    expect(header(2, 'X-CSRF-Token')).toBe('tok+en');
+  });
 });

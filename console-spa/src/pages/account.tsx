@@ -296,12 +296,3 @@ console.log(reply.choices[0].message.content);`;
     </Page>
   );
 }
-
-export function Audit() {
-  return (
-    <Page title={t('audit.title')}>
-      {/* The audit issue replaces this page with the sink settings and the drop counters. */}
-      <Notice>{t('audit.soon')}</Notice>
-    </Page>
-  );
-}

@@ -10,6 +10,7 @@ import co.corouter.server.accounts.AuthenticateStage;
 import co.corouter.server.accounts.KeyAuthenticator;
 import co.corouter.server.accounts.Passwords;
 import co.corouter.server.accounts.UserRepository;
+import co.corouter.server.audit.Audit;
 import co.corouter.server.billing.AdmitStage;
 import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingService;
@@ -99,12 +100,14 @@ public final class Corouter {
     private final List<String> deployments;
     private final String ingressDeployment;
     private final Payments payments;
+    private final Audit audit;
 
     private Corouter(Vertx vertx, String nodeId, Pool pool, PluginHost plugins, ProviderRegistry providers,
             List<IngressVerticle> ingress, AccountsContract.Accounts accounts, BillingContract.Credits credits,
             LedgerRepository ledger, CreditBook creditBook, Metrics metrics, EdgeGuard.Shared edge,
-            List<String> deployments, String ingressDeployment, Payments payments) {
+            List<String> deployments, String ingressDeployment, Payments payments, Audit audit) {
         this.payments = payments;
+        this.audit = audit;
         this.vertx = vertx;
         this.nodeId = nodeId;
         this.pool = pool;
@@ -147,12 +150,16 @@ public final class Corouter {
             // start: a node that would sell credit but cannot must not run
             Future<Map<String, co.corouter.plugin.api.payment.PaymentGateway>> gateways = vertx.executeBlocking(() ->
                     Payments.gateways(vertx, plugins.paymentProcessors(), options.payments(), secrets::resolve));
-            return gateways.map(built -> new Object[] {providers, built});
+            // the audit sinks' schemas and the key-encryption key are read (or the key created) on a worker as well
+            Future<Audit.Prepared> audit = vertx.executeBlocking(() ->
+                    Audit.prepare(options.audit(), plugins.auditSinks()));
+            return Future.all(gateways, audit).map(both -> new Object[] {providers, both.resultAt(0), both.resultAt(1)});
         }).compose(built -> {
             ProviderRegistry providers = (ProviderRegistry) built[0];
             @SuppressWarnings("unchecked")
             Map<String, co.corouter.plugin.api.payment.PaymentGateway> gateways =
                     (Map<String, co.corouter.plugin.api.payment.PaymentGateway>) built[1];
+            Audit.Prepared audit = (Audit.Prepared) built[2];
             Pool pool = database.pool(vertx, options.database().poolSize());
             AccountRepository accountRepository = new AccountRepository(pool);
             UserRepository users = new UserRepository(pool);
@@ -165,7 +172,7 @@ public final class Corouter {
                     .compose(secret -> users.linkSigningSecret(linkCandidate)
                             .compose(linkSecret -> wire(vertx, options, catalog, nodeId, plugins, providers, pool,
                                     accountRepository, new ApiKeys(secret), tokenizer, users, linkSecret, clock,
-                                    gateways)));
+                                    gateways, audit)));
         }).onSuccess(node -> {
             log.info("corouter node {} listening on http://{}:{} with {} event loops", node.nodeId,
                     options.http().host(), node.port(), node.ingress.size());
@@ -179,8 +186,9 @@ public final class Corouter {
     private static Future<Corouter> wire(Vertx vertx, ServerOptions options, ModelCatalog catalog, String nodeId,
             PluginHost plugins, ProviderRegistry providers, Pool pool, AccountRepository accountRepository,
             ApiKeys apiKeys, Tokenizer tokenizer, UserRepository users, byte[] linkSecret, Clock clock,
-            Map<String, co.corouter.plugin.api.payment.PaymentGateway> gateways) {
+            Map<String, co.corouter.plugin.api.payment.PaymentGateway> gateways, Audit.Prepared prepared) {
         Metrics metrics = new Metrics();
+        Audit audit = Audit.create(vertx, options.audit(), prepared, pool, metrics);
         KeyAuthenticator authenticator = new KeyAuthenticator(accountRepository, apiKeys, clock);
         AccountService accounts = new AccountService(accountRepository, apiKeys, authenticator, vertx.eventBus());
         LedgerRepository ledger = new LedgerRepository(pool);
@@ -192,7 +200,7 @@ public final class Corouter {
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
         Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyHolds, clock,
-                backlog, tokenizer, metrics);
+                backlog, tokenizer, metrics, audit.teeStage());
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
         metrics.registry().gauge("corouter_http_connections", edge, EdgeGuard.Shared::connections);
@@ -205,7 +213,8 @@ public final class Corouter {
                 options.payments(), publicUrl::get);
         Passwords passwords = new Passwords(vertx);
         ConsoleDataApi consoleData = ConsoleDataApi.create(vertx, pool,
-                new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool), payments),
+                new ConsoleDataApi.Services(accounts, accounts, credits, ledger, new UsageReports(pool), payments,
+                        audit.configs()),
                 (hash, password) -> passwords.verify(password, hash),
                 user -> users.profile(user.userId()).compose(me -> credits.balance(user.accountId())
                         .map(balance -> me.put("balance_usd", Money.toUsdText(balance.balance()))
@@ -223,7 +232,7 @@ public final class Corouter {
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
                         .otherwise(e -> readiness(false, providers, router, pluginStates)),
-                console, consoleData::eventBus, payments);
+                console, consoleData::eventBus, payments, audit.recorder(), audit.configs());
         List<IngressVerticle> instances = new CopyOnWriteArrayList<>();
         AtomicInteger next = new AtomicInteger();
         List<String> deployments = new ArrayList<>();
@@ -247,6 +256,10 @@ public final class Corouter {
                 })
                 .compose(id -> {
                     deployments.add(id);
+                    return audit.deploy(vertx);
+                })
+                .compose(id -> {
+                    deployments.add(id);
                     return vertx.deployVerticle(() -> {
                         IngressVerticle verticle = new IngressVerticle(deps, next.getAndIncrement());
                         instances.add(verticle);
@@ -255,7 +268,8 @@ public final class Corouter {
                 })
                 .map(web -> {
                     Corouter node = new Corouter(vertx, nodeId, pool, plugins, providers, List.copyOf(instances),
-                            accounts, credits, ledger, creditBook, metrics, edge, deployments, web, payments);
+                            accounts, credits, ledger, creditBook, metrics, edge, deployments, web, payments,
+                            audit);
                     // without a configured public_url, links point at the port actually bound (port 0 in tests)
                     if (options.console().publicUrl().endsWith(":0")) {
                         publicUrl.set("http://" + options.http().host() + ":" + node.port());
@@ -266,14 +280,14 @@ public final class Corouter {
 
     /**
      * The request pipelines, one per {@link Api}, their stages in order (README "The pipeline"):
-     * authenticate → validate → shed → route → limits → admit → call, then count usage → settle → record.
+     * authenticate → audit tee → validate → shed → route → limits → admit → call, then count usage → settle → record.
      * Route comes before limits and admit so the key's hold and the reservation cover the most expensive candidate.
      * With metering off (benchmarks only) nothing is held, reserved, settled or recorded. The APIs' pipelines differ only in validation (each reads its
      * own body shape); every other stage is one instance shared by all of them.
      */
     private static Map<Api, Pipeline> pipelines(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
             Router router, CreditBook creditBook, KeyHolds keyHolds, Clock clock, UsageBacklog backlog,
-            Tokenizer tokenizer, Metrics metrics) {
+            Tokenizer tokenizer, Metrics metrics, Stage auditTee) {
         boolean metered = options.metering().enabled();
         Stage authenticate = new AuthenticateStage(authenticator);
         Stage limits = new LimitsStage(keyHolds, clock);
@@ -289,6 +303,7 @@ public final class Corouter {
         for (Api api : Api.values()) {
             List<Stage> forward = new ArrayList<>();
             forward.add(authenticate);
+            forward.add(auditTee);
             forward.add(ValidateStage.of(api, router::model));
             if (metered) {
                 forward.add(shed);
@@ -345,6 +360,11 @@ public final class Corouter {
     /** The HTTP edge's node-wide counts (requests in flight, connections, buffered body bytes). */
     public EdgeGuard.Shared edge() {
         return edge;
+    }
+
+    /** The audit context (configuration, delivery). */
+    public Audit audit() {
+        return audit;
     }
 
     /** The payments context (top-ups, webhooks, reconciliation). */

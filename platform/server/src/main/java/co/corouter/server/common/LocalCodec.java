@@ -16,7 +16,10 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
         this.name = "local:" + type.getName();
     }
 
-    /** Registers a pass-by-reference default codec for each record type. */
+    /**
+     * Registers a pass-by-reference default codec for each record type; a type already registered (a node restarted
+     * on the same Vert.x instance) keeps its codec.
+     */
     @SafeVarargs
     public static void register(EventBus bus, Class<?>... types) {
         for (Class<?> type : types) {
@@ -25,6 +28,7 @@ public final class LocalCodec<T> implements MessageCodec<T, T> {
     }
 
     private static <T> void registerOne(EventBus bus, Class<T> type) {
+        bus.unregisterDefaultCodec(type);
         bus.registerDefaultCodec(type, new LocalCodec<>(type));
     }
 

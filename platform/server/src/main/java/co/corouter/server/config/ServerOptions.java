@@ -21,7 +21,8 @@ public record ServerOptions(
         MailOptions mail,
         RetentionOptions retention,
         JsonObject providers,
-        PaymentOptions payments) {
+        PaymentOptions payments,
+        AuditOptions audit) {
 
     /**
      * {@code eventLoops}: threads serving network I/O, each with its own HTTP verticle instance; one per core by default
@@ -122,6 +123,20 @@ public record ServerOptions(
     }
 
     public record RetentionOptions(int usageDays, int loginDays, int intervalMinutes) {
+    }
+
+    /**
+     * Opt-in audit logging ({@code audit:}). {@code spoolDir}: the node's encrypted spool; {@code fileRoot}: the only
+     * directory the file sink may write under (one subdirectory per account). The key-encryption key that seals sink
+     * credentials and spooled batches comes from {@code kekEnv} (base64 of 32 bytes) or else {@code kekFile} (created,
+     * mode 0600, on first start); {@code previousKekEnv} / {@code previousKekFiles} still open what older keys sealed
+     * (README "Rotating the audit key"). {@code guard}: the SSRF guard's section ({@code allow_http},
+     * {@code allow_plaintext_tcp}, {@code allow_list}, {@code deny_list}).
+     */
+    public record AuditOptions(Path spoolDir, Path fileRoot, String kekEnv, Path kekFile, String previousKekEnv,
+            java.util.List<Path> previousKekFiles, int batchMaxRecords, long batchMaxBytes, long flushIntervalMillis,
+            long spoolMaxBytes, long writeTimeoutMillis, long retryMaxMillis, long testTimeoutMillis,
+            JsonObject guard) {
     }
 
     public static ServerOptions parse(Path confDir, JsonObject root, Secrets secrets) {
@@ -258,8 +273,30 @@ public record ServerOptions(
                 billing.intValue("reconcile_after_seconds", 60, 0, 86_400),
                 billing.intValue("order_expire_hours", 24, 1, 24 * 90),
                 maxTopUp, billing.intValue("max_pending_orders", 10, 1, 1000));
+        Settings audit = Settings.of(root, "audit");
+        java.util.List<Path> previousKekFiles = new java.util.ArrayList<>();
+        for (String file : audit.string("kek_previous_files", "").split(",")) {
+            if (!file.isBlank()) {
+                previousKekFiles.add(base.resolve(file.trim()).normalize());
+            }
+        }
+        AuditOptions auditOptions = new AuditOptions(
+                base.resolve(audit.string("spool_dir", dataDir.resolve("audit-spool").toString())).normalize(),
+                base.resolve(audit.string("file_root", dataDir.resolve("audit-files").toString())).normalize(),
+                secrets.resolve(audit.string("kek_env", "COROUTER_AUDIT_KEK")),
+                base.resolve(audit.string("kek_file", dataDir.resolve("audit.kek").toString())).normalize(),
+                secrets.resolve(audit.string("kek_previous_env", "COROUTER_AUDIT_KEK_PREVIOUS")),
+                java.util.List.copyOf(previousKekFiles),
+                audit.intValue("batch_max_records", 500, 1, 100_000),
+                audit.longValue("batch_max_bytes", 4L << 20, 1024, 256L << 20),
+                audit.longValue("flush_interval_ms", 2_000, 10, 3_600_000),
+                audit.longValue("spool_max_bytes", 256L << 20, 1024, Long.MAX_VALUE),
+                audit.longValue("write_timeout_ms", 30_000, 100, 3_600_000),
+                audit.longValue("retry_max_ms", 60_000, 100, 3_600_000),
+                audit.longValue("test_timeout_ms", 15_000, 100, 600_000),
+                root.getJsonObject("audit", new JsonObject()).getJsonObject("guard", new JsonObject()));
         return new ServerOptions(confDir, dataDir, httpOptions, databaseOptions, adminToken, pluginsDir,
                 billingOptions, meteringOptions, routingOptions, consoleOptions, mailOptions, retentionOptions,
-                providers, paymentOptions);
+                providers, paymentOptions, auditOptions);
     }
 }

@@ -32,13 +32,44 @@ final class AdminApi {
     private final AccountsContract.Accounts accounts;
     private final BillingContract.Credits credits;
     private final MeteringContract.UsageQueries usage;
+    private final co.corouter.server.audit.AuditContract.Configs audit;
 
     AdminApi(String token, AccountsContract.Accounts accounts, BillingContract.Credits credits,
-            MeteringContract.UsageQueries usage) {
+            MeteringContract.UsageQueries usage, co.corouter.server.audit.AuditContract.Configs audit) {
         this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
         this.accounts = accounts;
         this.credits = credits;
         this.usage = usage;
+        this.audit = audit;
+    }
+
+    /** {@code GET /admin/accounts/:id/audit}: the account's audit configuration, without credentials. */
+    void audit(RoutingContext ctx) {
+        respond(ctx, 200, body -> existing(pathId(ctx, "id")).compose(audit::get));
+    }
+
+    /** {@code PUT /admin/accounts/:id/audit {"sink", "config"}}: tested first, saved only when the test passes. */
+    void saveAudit(RoutingContext ctx) {
+        respond(ctx, 200, body -> existing(pathId(ctx, "id")).compose(id -> audit.save(id, body)));
+    }
+
+    /** {@code POST /admin/accounts/:id/audit/test {"sink", "config"}}: the test connection alone. */
+    void testAudit(RoutingContext ctx) {
+        respond(ctx, 200, body -> existing(pathId(ctx, "id")).compose(id -> audit.test(id, body)));
+    }
+
+    /** {@code DELETE /admin/accounts/:id/audit}: audit off; the spool drains. */
+    void disableAudit(RoutingContext ctx) {
+        respond(ctx, 200, body -> existing(pathId(ctx, "id")).compose(audit::disable));
+    }
+
+    private Future<Long> existing(long accountId) {
+        return accounts.account(accountId).map(account -> {
+            if (account == null) {
+                throw new ApiException(ErrorCodes.NOT_FOUND, "no such account");
+            }
+            return accountId;
+        });
     }
 
     /** Rejects requests without the admin bearer token (constant-time compare); 404 when admin is disabled. */

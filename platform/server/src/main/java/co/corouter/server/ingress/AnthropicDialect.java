@@ -80,18 +80,18 @@ final class AnthropicDialect implements Dialect {
                 .put("model", exchange.served().model().id()).put("provider", exchange.provider())
                 .put("content", content).put("stop_reason", stopReason(finish == null ? "stop" : finish))
                 .putNull("stop_sequence").put("usage", AnthropicStream.usage(exchange.usage(), exchange.charged()));
-        response.putHeader("Content-Type", "application/json").end(message.toBuffer());
+        Delivered.end(exchange, response.putHeader("Content-Type", "application/json"), message.toBuffer());
     }
 
     @Override
     public void streamEnd(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
         sink.begin();
-        response.end(translator(sink, exchange).finish());
+        Delivered.end(exchange, response, translator(sink, exchange).finish());
     }
 
     @Override
     public void streamError(Exchange exchange, Failure failure, ResponseChunkSink sink, HttpServerResponse response) {
-        response.end(translator(sink, exchange).error(failure));
+        Delivered.end(exchange, response, translator(sink, exchange).error(failure));
     }
 
     private static AnthropicStream translator(ResponseChunkSink sink, Exchange exchange) {
@@ -100,11 +100,16 @@ final class AnthropicDialect implements Dialect {
 
     @Override
     public void error(Exchange exchange, Failure failure, HttpServerResponse response) {
-        send(response, failure, exchange.id());
+        send(exchange, response, failure, exchange.id());
     }
 
     /** An error response in Anthropic's shape (with {@code retry-after} when the failure has one). */
     static void send(HttpServerResponse response, Failure failure, String requestId) {
+        send(null, response, failure, requestId);
+    }
+
+    /** The same, copying what it writes into the exchange's audit capture when there is one. */
+    static void send(Exchange exchange, HttpServerResponse response, Failure failure, String requestId) {
         if (response.ended() || response.closed() || response.headWritten()) {
             return;
         }
@@ -113,7 +118,7 @@ final class AnthropicDialect implements Dialect {
         if (failure.retryAfterSeconds() > 0) {
             response.putHeader("retry-after", Long.toString(failure.retryAfterSeconds()));
         }
-        response.end(errorBody(failure, requestId).toBuffer());
+        Delivered.end(exchange, response, errorBody(failure, requestId).toBuffer());
     }
 
     /** {@code {"type":"error","error":{"type":…,"message":…},"request_id":…}} for a failure. */

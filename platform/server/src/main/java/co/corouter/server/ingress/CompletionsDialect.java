@@ -109,24 +109,25 @@ final class CompletionsDialect implements Dialect {
         }
         Buffer usage = OpenAiChatDialect.appendUsage(Buffer.buffer(320).appendString("\"usage\":"),
                 exchange.usage(), exchange.charged());
-        response.putHeader("Content-Type", "application/json")
-                .end(CompletionSplicer.splice(completion(exchange, text, finish).toBuffer(), usage, "usage"));
+        Delivered.end(exchange, response.putHeader("Content-Type", "application/json"),
+                CompletionSplicer.splice(completion(exchange, text, finish).toBuffer(), usage, "usage"));
     }
 
     @Override
     public void streamEnd(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
         sink.begin();
-        response.end(OpenAiChatDialect.usageChunk(exchange, OBJECT).appendBuffer(OpenAiChatDialect.DONE));
+        Delivered.end(exchange, response, OpenAiChatDialect.usageChunk(exchange, OBJECT).appendBuffer(OpenAiChatDialect.DONE));
     }
 
     @Override
     public void streamError(Exchange exchange, Failure failure, ResponseChunkSink sink, HttpServerResponse response) {
-        response.end(OpenAiChatDialect.errorEvent(exchange, failure, OBJECT).appendBuffer(OpenAiChatDialect.DONE));
+        Delivered.end(exchange, response,
+                OpenAiChatDialect.errorEvent(exchange, failure, OBJECT).appendBuffer(OpenAiChatDialect.DONE));
     }
 
     @Override
     public void error(Exchange exchange, Failure failure, HttpServerResponse response) {
-        Errors.send(response, failure);
+        Errors.send(exchange, response, failure);
     }
 
     private static ApiException bad(String message) {

@@ -63,7 +63,7 @@ final class EmbeddingsDialect implements Dialect {
                         StandardCharsets.UTF_8))
                 .append(",\"usage\":{\"prompt_tokens\":").append(tokens).append(",\"total_tokens\":").append(tokens)
                 .append(",\"cost\":").append(Money.toUsd(exchange.charged()).toPlainString()).append("}}");
-        response.putHeader("Content-Type", "application/json").end(Buffer.buffer(out.toString()));
+        Delivered.end(exchange, response.putHeader("Content-Type", "application/json"), Buffer.buffer(out.toString()));
     }
 
     @Override
@@ -78,6 +78,6 @@ final class EmbeddingsDialect implements Dialect {
 
     @Override
     public void error(Exchange exchange, Failure failure, HttpServerResponse response) {
-        Errors.send(response, failure);
+        Errors.send(exchange, response, failure);
     }
 }

@@ -15,6 +15,11 @@ final class Errors {
 
     /** Writes the error if the response is still open and its headers unsent (a started response is reset). */
     static void send(HttpServerResponse response, Failure error) {
+        send(null, response, error);
+    }
+
+    /** The same, copying what it writes into the exchange's audit capture when there is one. */
+    static void send(co.corouter.server.pipeline.Exchange exchange, HttpServerResponse response, Failure error) {
         if (response.ended() || response.closed()) {
             return;
         }
@@ -26,7 +31,7 @@ final class Errors {
         if (error.retryAfterSeconds() > 0) {
             response.putHeader("Retry-After", Long.toString(error.retryAfterSeconds()));
         }
-        response.end(error.body().toBuffer());
+        Delivered.end(exchange, response, error.body().toBuffer());
     }
 
     static void send(HttpServerResponse response, int code, String message) {

@@ -71,7 +71,9 @@ public final class IngressVerticle extends VerticleBase {
             ConsoleRouter console,
             // a new SockJS event-bus bridge router for /api/eventbus/*, one per verticle
             Supplier<io.vertx.ext.web.Router> consoleEventBus,
-            co.corouter.server.payments.Payments payments) {
+            co.corouter.server.payments.Payments payments,
+            co.corouter.server.audit.AuditContract.Recorder audit,
+            co.corouter.server.audit.AuditContract.Configs auditConfigs) {
     }
 
     private final Dependencies deps;
@@ -99,13 +101,14 @@ public final class IngressVerticle extends VerticleBase {
                 "loop", Integer.toString(instance));
         AccountApi account = new AccountApi(deps.authenticator(), deps.credits(), deps.usage(), deps.keyLimits(),
                 deps.router(), deps.clock());
-        AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage());
+        AdminApi admin = new AdminApi(deps.adminToken(), deps.accounts(), deps.credits(), deps.usage(),
+                deps.auditConfigs());
 
         Router web = Router.router(vertx);
         web.route().handler(this::arrived);
         for (Api api : Api.values()) {
             PipelineEndpoint endpoint = new PipelineEndpoint(deps.pipelines().get(api), api, guard,
-                    http.bodyLimitBytes());
+                    http.bodyLimitBytes(), deps.audit());
             web.post(api.path()).handler(endpoint::handle);
         }
         AnthropicCountTokens countTokens = new AnthropicCountTokens(vertx, deps.authenticator(), deps.router()::model,
@@ -133,6 +136,11 @@ public final class IngressVerticle extends VerticleBase {
 
         web.route("/admin/*").handler(admin::authorize).handler(this::adminBody);
         web.post("/admin/accounts/:id/settle").handler(admin::settle);
+        web.get("/admin/audit/sinks").handler(ctx -> json(ctx, 200, deps.auditConfigs().sinks()));
+        web.get("/admin/accounts/:id/audit").handler(admin::audit);
+        web.put("/admin/accounts/:id/audit").handler(admin::saveAudit);
+        web.post("/admin/accounts/:id/audit/test").handler(admin::testAudit);
+        web.delete("/admin/accounts/:id/audit").handler(admin::disableAudit);
         web.post("/admin/accounts").handler(admin::createAccount);
         web.get("/admin/accounts/:id").handler(admin::account);
         web.post("/admin/accounts/:id/credits").handler(admin::grant);

@@ -33,13 +33,13 @@ final class OpenAiChatDialect implements Dialect {
         // a parsed body (a provider without the raw-bytes API) is encoded once and takes the same splice
         Buffer answer = CompletionSplicer.splice(completion.raw() != null ? completion.raw()
                 : completion.body().toBuffer(), head, "id", "model", "provider", "usage");
-        response.putHeader("Content-Type", "application/json").end(answer);
+        Delivered.end(exchange, response.putHeader("Content-Type", "application/json"), answer);
     }
 
     @Override
     public void streamEnd(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
         sink.begin();
-        response.end(usageChunk(exchange, "chat.completion.chunk").appendBuffer(DONE));
+        Delivered.end(exchange, response, usageChunk(exchange, "chat.completion.chunk").appendBuffer(DONE));
     }
 
     /** The last event of a stream: no choices, corouter's usage with its cost. */
@@ -55,7 +55,7 @@ final class OpenAiChatDialect implements Dialect {
 
     @Override
     public void streamError(Exchange exchange, Failure failure, ResponseChunkSink sink, HttpServerResponse response) {
-        response.end(errorEvent(exchange, failure, "chat.completion.chunk").appendBuffer(DONE));
+        Delivered.end(exchange, response, errorEvent(exchange, failure, "chat.completion.chunk").appendBuffer(DONE));
     }
 
     /** A final event carrying the error, a choice finished with {@code error}, and the usage of what was delivered. */
@@ -76,7 +76,7 @@ final class OpenAiChatDialect implements Dialect {
 
     @Override
     public void error(Exchange exchange, Failure failure, HttpServerResponse response) {
-        Errors.send(response, failure);
+        Errors.send(exchange, response, failure);
     }
 
     /** Catalog strings (model ids, provider names) as JSON string literals, encoded once. */

@@ -1,5 +1,6 @@
 package co.corouter.server.ingress;
 
+import co.corouter.server.audit.AuditContract;
 import co.corouter.server.common.Ids;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.Failure;
@@ -20,9 +21,11 @@ final class PipelineEndpoint {
     private final Dialect dialect;
     private final EdgeGuard guard;
     private final int bodyLimit;
+    private final AuditContract.Recorder audit;
 
-    PipelineEndpoint(Pipeline pipeline, Api api, EdgeGuard guard, int bodyLimit) {
+    PipelineEndpoint(Pipeline pipeline, Api api, EdgeGuard guard, int bodyLimit, AuditContract.Recorder audit) {
         this.pipeline = pipeline;
+        this.audit = audit;
         this.api = api;
         this.dialect = api.dialect();
         this.guard = guard;
@@ -36,6 +39,7 @@ final class PipelineEndpoint {
         String id = Ids.generationId();
         ResponseChunkSink sink = new ResponseChunkSink(response);
         Exchange exchange = new Exchange(id, dialect.authorization(request), sink);
+        sink.exchange(exchange);
         exchange.api(api.label());
         sink.translator(dialect.streamTranslator(exchange));
         response.putHeader("X-Generation-Id", id).putHeader("x-request-id", id);
@@ -52,16 +56,20 @@ final class PipelineEndpoint {
                 .onSuccess(body -> {
                     exchange.body(body);
                     pipeline.run(exchange).onComplete(done -> {
-                        respond(exchange, sink, response);
+                        boolean delivered = respond(exchange, sink, response);
+                        if (exchange.delivered() != null) {
+                            audit.record(exchange, delivered && !exchange.clientGone());
+                        }
                         guard.finished(watch);
                     });
                 })
                 .onFailure(refused -> guard.finished(watch));
     }
 
-    private void respond(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
+    /** Renders the outcome; false when the client had already gone, so nothing more was delivered. */
+    private boolean respond(Exchange exchange, ResponseChunkSink sink, HttpServerResponse response) {
         if (response.closed() || response.ended()) {
-            return;
+            return false;
         }
         Failure failure = exchange.failureView();
         if (failure == null) {
@@ -75,5 +83,6 @@ final class PipelineEndpoint {
         } else {
             dialect.error(exchange, failure, response);
         }
+        return true;
     }
 }

@@ -14,6 +14,7 @@ final class ResponseChunkSink implements ChunkSink {
     private static final Buffer KEEP_ALIVE = Buffer.buffer(": corouter processing\n\n");
 
     private final HttpServerResponse response;
+    private co.corouter.server.pipeline.Exchange exchange;
     private Dialect.StreamTranslator translator;
     private boolean started;
     private boolean eventsWritten;
@@ -31,8 +32,14 @@ final class ResponseChunkSink implements ChunkSink {
         eventsWritten = true;
         Buffer out = translator == null ? events : translator.translate(events);
         if (out.length() > 0) {
+            Delivered.tee(exchange, out);
             response.write(out);
         }
+    }
+
+    /** The exchange whose audit capture (if any) receives a copy of every event written. */
+    void exchange(co.corouter.server.pipeline.Exchange exchange) {
+        this.exchange = exchange;
     }
 
     /** The dialect's translation of the provider's OpenAI events, or null to forward them as they are. */
@@ -53,7 +60,9 @@ final class ResponseChunkSink implements ChunkSink {
             return;
         }
         begin();
-        response.write(KEEP_ALIVE.copy());
+        Buffer comment = KEEP_ALIVE.copy();
+        Delivered.tee(exchange, comment);
+        response.write(comment);
     }
 
     /** True once an upstream event was written (keep-alive comments do not count). */

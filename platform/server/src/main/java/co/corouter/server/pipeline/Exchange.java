@@ -52,6 +52,7 @@ public final class Exchange {
     private final ChunkSink sink;
     private String api = "chat";
     private Buffer body;
+    private Buffer delivered;
     private Object[] slots = new Object[8];
 
     private Principal principal;
@@ -116,6 +117,21 @@ public final class Exchange {
 
     public void body(Buffer body) {
         this.body = body;
+    }
+
+    /**
+     * From now on, keep a copy of every byte of the response delivered to the client (the audit of an opted-in
+     * account). Never called for other accounts: their responses are not copied.
+     */
+    public void captureDelivered() {
+        if (delivered == null) {
+            delivered = Buffer.buffer();
+        }
+    }
+
+    /** What was delivered to the client so far, when {@link #captureDelivered()} was called; else null. */
+    public Buffer delivered() {
+        return delivered;
     }
 
     public ChunkSink sink() {

@@ -2,6 +2,7 @@ package co.corouter.server.routing;
 
 import co.corouter.plugin.api.ModelProvider;
 import co.corouter.plugin.api.PluginApi;
+import co.corouter.plugin.api.audit.AuditSink;
 import co.corouter.plugin.api.payment.PaymentProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads plugins (model providers and payment processors) with PF4J from the plugins directory. Every method blocks (jar scanning, class
+ * Loads plugins (model providers, payment processors and audit sinks) with PF4J from the plugins directory. Every method blocks (jar scanning, class
  * loading, plugin start/stop): call them at boot or from {@code executeBlocking}, never on an event loop.
  *
  * <p>A plugin that fails (bad jar, wrong plugin-api range, exception in start or in its extension constructor)
@@ -35,6 +36,7 @@ public final class PluginHost {
     private PluginManager manager;
     private final Map<String, ModelProvider> providersByType = new LinkedHashMap<>();
     private final Map<String, PaymentProcessor> processorsByType = new LinkedHashMap<>();
+    private final Map<String, AuditSink> auditSinksByType = new LinkedHashMap<>();
     private final List<PluginStatus> statuses = new ArrayList<>();
 
     public PluginHost(Path directory) {
@@ -94,9 +96,11 @@ public final class PluginHost {
     private void collectProviders(PluginManager pm, PluginWrapper plugin) {
         List<ModelProvider> found;
         List<PaymentProcessor> processors;
+        List<AuditSink> auditSinks;
         try {
             found = pm.getExtensions(ModelProvider.class, plugin.getPluginId());
             processors = pm.getExtensions(PaymentProcessor.class, plugin.getPluginId());
+            auditSinks = pm.getExtensions(AuditSink.class, plugin.getPluginId());
         } catch (RuntimeException | LinkageError e) {
             fail(pm, plugin, "its extensions could not be created: " + e);
             return;
@@ -120,6 +124,15 @@ public final class PluginHost {
                 continue;
             }
             types.add("payment:" + type);
+        }
+        for (AuditSink sink : auditSinks) {
+            String type = sink.type();
+            if (auditSinksByType.putIfAbsent(type, sink) != null) {
+                log.error("plugin {} declares audit sink type '{}' which another plugin already declares; ignored",
+                        plugin.getPluginId(), type);
+                continue;
+            }
+            types.add("audit:" + type);
         }
         statuses.add(new PluginStatus(plugin.getPluginId(), plugin.getDescriptor().getVersion(), "STARTED",
                 plugin.getDescriptor().getRequires(), null));
@@ -153,6 +166,11 @@ public final class PluginHost {
     }
 
     /** The payment processors found by {@link #start}, by type. */
+    /** The audit sinks the started plugins offer, by type. */
+    public synchronized Map<String, AuditSink> auditSinks() {
+        return Map.copyOf(auditSinksByType);
+    }
+
     public synchronized Map<String, PaymentProcessor> paymentProcessors() {
         return Map.copyOf(processorsByType);
     }

@@ -54,7 +54,7 @@ class ConsoleDataTest {
         passwords = new Passwords(NODE.vertx());
         api = ConsoleDataApi.create(NODE.vertx(), pool, new ConsoleDataApi.Services(accounts,
                         (AccountsContract.OwnerKeys) accounts, NODE.node().credits(), new LedgerRepository(pool),
-                        new UsageReports(pool), NODE.node().payments()),
+                        new UsageReports(pool), NODE.node().payments(), null),
                 (hash, password) -> passwords.verify(password, hash), null, Clock.systemUTC());
         CorouterNode.await(api.start());
     }

@@ -49,6 +49,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
 
     public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+    /** The audit key-encryption key of every test node (base64 of 32 bytes). */
+    public static final String AUDIT_KEK = java.util.Base64.getEncoder().encodeToString(
+            "corouter-test-audit-kek-32-bytes".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     public static final String FAKE_MODEL = "fake/model";
     public static final String MOCK_MODEL = "corouter/mock-small";
     /** Every test node serves from several event loops: nothing may assume one. */
@@ -68,6 +71,9 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
     private final Map<String, FakeAnthropicUpstream> anthropics = new java.util.LinkedHashMap<>();
     private final Map<String, FakeGeminiUpstream> geminis = new java.util.LinkedHashMap<>();
     private Corouter node;
+    private Path dataDir;
+    private ServerOptions options;
+    private Secrets secrets;
     private co.corouter.testkit.creem.FakeCreem creem;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
@@ -210,7 +216,9 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
             providers.put(name, new JsonObject().put("type", "gemini").put("config", new JsonObject()
                     .put("base_url", fake.baseUrl()).put("api_key_env", "FAKE_UPSTREAM_KEY")));
         }
+        dataDir = Files.createTempDirectory("corouter-node-data");
         JsonObject root = new JsonObject()
+                .put("node", new JsonObject().put("data_dir", dataDir.toString()))
                 .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0).put("upstream_timeout_ms", 3000)
                         .put("event_loops", EVENT_LOOPS))
                 .put("admin", new JsonObject().put("token_env", "TEST_ADMIN_TOKEN"))
@@ -246,9 +254,11 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         env.put("FAKE_UPSTREAM_KEY", "sk-upstream-test");
         env.put("CREEM_API_KEY", CREEM_API_KEY);
         env.put("CREEM_WEBHOOK_SECRET", CREEM_WEBHOOK_SECRET);
-        Secrets secrets = new Secrets(env);
+        // every test node seals audit credentials with one key, as the nodes of a cluster must
+        env.put("COROUTER_AUDIT_KEK", AUDIT_KEK);
+        secrets = new Secrets(env);
         Path conf = Files.createTempDirectory("corouter-conf");
-        ServerOptions options = ServerOptions.parse(conf, root, secrets);
+        options = ServerOptions.parse(conf, root, secrets);
         node = await(Corouter.start(vertx, options, catalog(), db, secrets, builder.clock));
         if (creem != null) {
             creem.webhookUrl("http://127.0.0.1:" + node.port() + "/webhooks/payments/creem");
@@ -267,6 +277,23 @@ public final class CorouterNode implements BeforeAllCallback, AfterAllCallback {
         }
         builder.extraModels.forEach(list::add);
         return ModelCatalog.fromJson(models, "test catalog");
+    }
+
+    /**
+     * Stops the node as a deployment would (requests drained, usage written, audit batches spooled) and starts a new
+     * one on the same configuration, database and data directory.
+     */
+    public void restart() throws Exception {
+        await(node.stop());
+        node = await(Corouter.start(vertx, options, catalog(), sharedDatabase(), secrets, builder.clock));
+        if (creem != null) {
+            creem.webhookUrl("http://127.0.0.1:" + node.port() + "/webhooks/payments/creem");
+        }
+    }
+
+    /** The node's data directory (its audit spool and files among others), its own temporary directory. */
+    public Path dataDir() {
+        return dataDir;
     }
 
     @Override

@@ -342,7 +342,7 @@ class KeyLimitsTest {
         AccountsContract.Accounts accounts = NODE.node().accounts();
         ConsoleDataApi api = ConsoleDataApi.create(NODE.vertx(), pool, new ConsoleDataApi.Services(accounts,
                         (AccountsContract.OwnerKeys) accounts, NODE.node().credits(), new LedgerRepository(pool),
-                        new UsageReports(pool), NODE.node().payments()),
+                        new UsageReports(pool), NODE.node().payments(), null),
                 (hash, password) -> Future.succeededFuture(false), null, CLOCK);
         CorouterNode.Account account = NODE.newAccount("10.00");
         ConsoleUser user = new ConsoleUser(0, account.id(), 0, "limits@example.com");

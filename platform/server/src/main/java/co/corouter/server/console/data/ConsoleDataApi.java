@@ -31,7 +31,7 @@ public final class ConsoleDataApi {
     /** The services the routes read and change; each belongs to its context. */
     public record Services(AccountsContract.Accounts accounts, AccountsContract.OwnerKeys keys,
             BillingContract.Credits credits, BillingContract.History history, MeteringContract.ConsoleUsage usage,
-            co.corouter.server.payments.Payments payments) {
+            co.corouter.server.payments.Payments payments, co.corouter.server.audit.AuditContract.Configs audit) {
     }
 
     private final KeysRoutes keys;
@@ -40,10 +40,12 @@ public final class ConsoleDataApi {
     private final PrivacyRoutes privacy;
     private final BridgeRoutes bridge;
     private final PaymentRoutes payments;
+    private final AuditRoutes audit;
 
     private ConsoleDataApi(KeysRoutes keys, UsageRoutes usage, BillingRoutes billing, PrivacyRoutes privacy,
-            BridgeRoutes bridge, PaymentRoutes payments) {
+            BridgeRoutes bridge, PaymentRoutes payments, AuditRoutes audit) {
         this.payments = payments;
+        this.audit = audit;
         this.keys = keys;
         this.usage = usage;
         this.billing = billing;
@@ -62,8 +64,9 @@ public final class ConsoleDataApi {
                 new UsageRoutes(services.usage(), services.credits(), clock),
                 new BillingRoutes(services.credits(), services.history(), services.usage()),
                 new PrivacyRoutes(services.accounts(), services.keys(), services.credits(), services.history(),
-                        services.usage(), people, passwords, me, clock),
-                new BridgeRoutes(vertx, people), new PaymentRoutes(services.payments()));
+                        services.usage(), people, passwords, me, clock, services.audit()),
+                new BridgeRoutes(vertx, people), new PaymentRoutes(services.payments()),
+                new AuditRoutes(services.audit()));
     }
 
     /** Reads (or, on a new deployment, creates) the bridge-token secret. */
@@ -75,7 +78,7 @@ public final class ConsoleDataApi {
 
     /** The signed-in route groups, to mount on the {@code /api} router after the session and CSRF handlers. */
     public List<ConsoleRoutes> routes() {
-        return List.of(keys, usage, billing, payments, privacy, bridge);
+        return List.of(keys, usage, billing, payments, audit, privacy, bridge);
     }
 
     /** A new SockJS event-bus bridge router for {@code /api/eventbus/*}: call once per HTTP verticle. */

@@ -44,11 +44,13 @@ final class PrivacyRoutes implements ConsoleRoutes {
     private final PasswordCheck passwords;
     private final Function<ConsoleUser, Future<JsonObject>> me;
     private final Clock clock;
+    private final co.corouter.server.audit.AuditContract.Configs audit;
 
     PrivacyRoutes(AccountsContract.Accounts accounts, AccountsContract.OwnerKeys keys,
             BillingContract.Credits credits, BillingContract.History history, MeteringContract.ConsoleUsage usage,
             PrivacyRepository people, PasswordCheck passwords, Function<ConsoleUser, Future<JsonObject>> me,
-            Clock clock) {
+            Clock clock, co.corouter.server.audit.AuditContract.Configs audit) {
+        this.audit = audit;
         this.accounts = accounts;
         this.keys = keys;
         this.credits = credits;
@@ -104,8 +106,9 @@ final class PrivacyRoutes implements ConsoleRoutes {
         LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
         Future<JsonObject> daily = usage.activity(user.accountId(), LocalDate.of(2000, 1, 1), today,
                 MeteringContract.Grouping.MODEL);
+        Future<JsonObject> auditConfig = audit == null ? Future.succeededFuture() : audit.export(user.accountId());
         return Future.all(java.util.List.of(account, restricted, profile, allKeys, sessions, logins, balance, ledger,
-                daily)).map(v -> {
+                daily, auditConfig)).map(v -> {
                     JsonObject person = profile.result() == null ? new JsonObject() : profile.result();
                     return new JsonObject()
                             .put("exported_at", Instant.now(clock).toString())
@@ -119,7 +122,8 @@ final class PrivacyRoutes implements ConsoleRoutes {
                             .put("sessions", sessions.result())
                             .put("login_history", logins.result())
                             .put("billing_history", ledger.result())
-                            .put("usage_by_day", daily.result().getJsonArray("data"));
+                            .put("usage_by_day", daily.result().getJsonArray("data"))
+                            .put("audit", auditConfig.result());
                 });
     }
 
@@ -160,7 +164,9 @@ final class PrivacyRoutes implements ConsoleRoutes {
                                         "the password is wrong"))));
                     }
                     // keys first: should the rest fail, the user can sign in again and retry, but no key works
-                    return keys.erase(user.accountId()).compose(v -> people.erase(user.userId()));
+                    return keys.erase(user.accountId())
+                            .compose(v -> audit == null ? Future.succeededFuture() : audit.erase(user.accountId()))
+                            .compose(v -> people.erase(user.userId()));
                 });
     }
 }
