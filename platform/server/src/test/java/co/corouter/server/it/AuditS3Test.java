@@ -63,6 +63,11 @@ class AuditS3Test {
     }
 
     static User user() {
+        return user(NODE);
+    }
+
+    static User user(CorouterNode node) {
+        CorouterNode NODE = node;
         String email = "audit-" + System.nanoTime() + "@example.com";
         ConsoleClient client = new ConsoleClient(NODE);
         assertThat(client.signUp(email, ConsoleDataRoutesTest.PASSWORD).statusCode()).isEqualTo(201);
