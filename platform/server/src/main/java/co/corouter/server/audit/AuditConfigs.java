@@ -67,6 +67,13 @@ final class AuditConfigs {
                 .mapEmpty();
     }
 
+    /** Replaces sealed credentials re-wrapped under the current key, unless they changed meanwhile. */
+    Future<Boolean> rewrap(long accountId, byte[] before, byte[] after) {
+        return pool.preparedQuery("UPDATE audit_configs SET secrets = $3 WHERE account_id = $1 AND secrets = $2")
+                .execute(Tuple.of(accountId, Buffer.buffer(before), Buffer.buffer(after)))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
     /** Adds a node's delivery counts and, when there is one, its latest error. */
     Future<Void> report(long accountId, long delivered, long dropped, String lastError, OffsetDateTime errorAt,
             OffsetDateTime deliveredAt) {

@@ -99,7 +99,11 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
                             channel.pump();
                         }
                     }
-                    return Future.all(purges);
+                    return Future.all(purges).compose(v -> service.rewrapOld(stored)).onSuccess(count -> {
+                        if (count > 0) {
+                            log.info("re-wrapped the audit credentials of {} accounts under the current key", count);
+                        }
+                    });
                 })
                 .onSuccess(v -> ticker = vertx.setPeriodic(limits.flushIntervalMillis(), id -> tick()));
     }

@@ -112,6 +112,25 @@ public final class AuditService implements AuditContract.Configs {
         return configs.find(accountId).map(stored -> stored == null ? null : view(stored));
     }
 
+    /**
+     * Re-wraps, under the current key-encryption key, the data keys of credentials sealed by a previous one (key
+     * rotation, README "Rotating the audit key"); the payloads are not touched. Returns how many were re-wrapped.
+     */
+    Future<Integer> rewrapOld(java.util.List<AuditConfigs.Stored> stored) {
+        java.util.List<Future<Boolean>> updates = new java.util.ArrayList<>();
+        for (AuditConfigs.Stored s : stored) {
+            if (s.secrets() != null && !box.sealedWithCurrent(s.secrets())) {
+                try {
+                    updates.add(configs.rewrap(s.accountId(), s.secrets(), box.rewrap(s.secrets())));
+                } catch (RuntimeException e) {
+                    log.error("the audit credentials of account {} are sealed by an unknown key: {}", s.accountId(),
+                            e.getMessage());
+                }
+            }
+        }
+        return Future.all(updates).map(all -> (int) updates.stream().filter(Future::result).count());
+    }
+
     /** The full configuration of a stored destination, credentials opened (for the delivery, never for a reply). */
     JsonObject openConfig(AuditConfigs.Stored stored) {
         JsonObject config = stored.config().copy();
