@@ -444,6 +444,10 @@ http {{
             models.append({"id": f"bench/{n}", "provider": n, "upstream_model": "gpt-bench", "context_length": 8192,
                            "max_output_tokens": 1024,
                            "pricing": {"prompt_per_million": "1.25", "completion_per_million": "3.75"}})
+        if self.a.audit == "file":
+            # the bench account opts in to audit logging into files (issue 12: the cost of an opted-in account)
+            cfg["audit"] = {"file_root": os.path.join(self.work, "audit-files"),
+                            "spool_dir": os.path.join(self.work, "audit-spool")}
         with open(os.path.join(conf, "corouter.yaml"), "w") as f:
             yaml.safe_dump(cfg, f, sort_keys=False)
         with open(os.path.join(conf, "models.yaml"), "w") as f:
@@ -482,6 +486,12 @@ http {{
              json.dumps({"amount_usd": "1000000", "reason": "benchmark"}), h)
         st, body = http("POST", f"{a}/accounts/{self.account}/keys", json.dumps({"label": "bench"}), h)
         self.key = json.loads(body)["key"]
+        if self.a.audit == "file":
+            st, body = http("PUT", f"{a}/accounts/{self.account}/audit",
+                            json.dumps({"sink": "file", "config": {"path": "bench"}}), h)
+            if st != 200:
+                raise SystemExit(f"opting the bench account in to audit failed: {st} {body}")
+            self.meta["audit"] = "file"
         log(f"corouter ready on {port} (embedded PostgreSQL on {self.pg_port}, pids {self.pg_pids_seen} -> core 0)")
 
     def await_ready(self, name, p, port):
@@ -1394,6 +1404,8 @@ def main():
     p.add_argument("--warmup", type=int, default=60, help="corouter warm-up seconds (full mode)")
     p.add_argument("--gateways", default=",".join(ALL_GATEWAYS))
     p.add_argument("--heap", default="256m")
+    p.add_argument("--audit", choices=["none", "file"], default="none",
+                   help="file: the bench account opts in to audit logging into files (its cost per request/chunk)")
     p.add_argument("--jvm-opt", action="append", default=[], help="extra JVM option for corouter (repeatable)")
     p.add_argument("--open-start", type=int, default=1000)
     p.add_argument("--open-max", type=int, default=64000)

@@ -14,6 +14,7 @@
 #   --no-build    use the jars already built (platform/server/target, var/plugins)
 #   --render F    only rewrite BENCHMARKS.md from the raw results F of an earlier run
 #   --repeats N --duration S --warmup S --gateways direct,nginx,corouter,portkey --heap 256m --keep-work ...
+#   --audit file  the bench account opts in to audit logging into files (the cost of an opted-in account)
 #                 (scripts/bench/run.sh --help lists them all)
 #
 # Prints a table, writes raw JSON to scripts/bench/results/ and (full runs) BENCHMARKS.md at the repository root.
