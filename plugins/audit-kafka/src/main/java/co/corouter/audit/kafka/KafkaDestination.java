@@ -136,7 +136,8 @@ final class KafkaDestination implements AuditDestination {
 
     private synchronized Future<Client> client() {
         if (closed) {
-            return Future.failedFuture(new AuditException(AuditException.Kind.UNAVAILABLE, "the destination is closed"));
+            return Future.failedFuture(new AuditException(AuditException.Kind.UNAVAILABLE,
+                    "the destination is closed"));
         }
         if (client == null) {
             BrokerAllowList allowList = new BrokerAllowList();

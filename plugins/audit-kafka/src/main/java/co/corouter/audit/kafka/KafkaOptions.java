@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * sasl_mechanism:    SCRAM-SHA-512                 # with SASL_*: PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
  * sasl_username:     corouter                      # with SASL_*
  * sasl_password:     ...                           # with SASL_* (write-only: never shown, logged or echoed)
- * ssl_truststore_pem: "-----BEGIN CERTIFICATE-----..."  # optional with SSL / SASL_SSL: CAs to trust instead of the JDK's
+ * ssl_truststore_pem: "-----BEGIN CERTIFICATE-----..."  # optional with SSL, SASL_SSL: CAs trusted instead of the JDK's
  * timeout_ms:        10000                         # optional: bound on one write (connect, metadata, delivery)
  * </pre>
  *
@@ -216,7 +216,8 @@ public record KafkaOptions(List<HostPort> bootstrapServers, String topic, Protoc
         } else {
             int colon = text.lastIndexOf(':');
             if (colon <= 0 || text.indexOf(':') != colon) {
-                throw new IllegalArgumentException(field + ": must be host:port (no scheme), e.g. kafka-1.example.com:9093");
+                throw new IllegalArgumentException(field
+                        + ": must be host:port (no scheme), e.g. kafka-1.example.com:9093");
             }
             host = text.substring(0, colon);
             port = text.substring(colon + 1);
@@ -258,7 +259,8 @@ public record KafkaOptions(List<HostPort> bootstrapServers, String topic, Protoc
                 }
             }
         }
-        throw new IllegalArgumentException(SECURITY_PROTOCOL + ": must be one of " + Arrays.toString(Protocol.values()));
+        throw new IllegalArgumentException(SECURITY_PROTOCOL + ": must be one of "
+                + Arrays.toString(Protocol.values()));
     }
 
     private static SaslMechanism mechanism(Object value) {
@@ -272,7 +274,8 @@ public record KafkaOptions(List<HostPort> bootstrapServers, String topic, Protoc
 
     private static String username(Object value) {
         if (!(value instanceof String text) || text.isEmpty()) {
-            throw new IllegalArgumentException(SASL_USERNAME + ": is required with SASL and must be a non-empty string");
+            throw new IllegalArgumentException(SASL_USERNAME
+                    + ": is required with SASL and must be a non-empty string");
         }
         if (text.chars().anyMatch(Character::isISOControl)) {
             throw new IllegalArgumentException(SASL_USERNAME + ": must not contain control characters");
@@ -283,7 +286,8 @@ public record KafkaOptions(List<HostPort> bootstrapServers, String topic, Protoc
     /** Never echoes the value, not even its length. */
     private static String password(Object value) {
         if (!(value instanceof String text) || text.isEmpty()) {
-            throw new IllegalArgumentException(SASL_PASSWORD + ": is required with SASL and must be a non-empty string");
+            throw new IllegalArgumentException(SASL_PASSWORD
+                    + ": is required with SASL and must be a non-empty string");
         }
         return text;
     }

@@ -18,7 +18,6 @@ import co.corouter.testkit.kafka.KafkaBroker;
 import co.corouter.testkit.kafka.KafkaBroker.Listener;
 import co.corouter.testkit.kafka.KafkaBrokerExtension;
 import co.corouter.testkit.plugin.LoadedPlugin;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,8 +40,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -119,7 +116,7 @@ class KafkaAuditPluginIT {
     @AfterEach
     void closeDestinations() throws Exception {
         for (AuditDestination destination : opened) {
-            await(loop.call(destination::close));
+            loop.await(destination::close);
         }
     }
 
@@ -140,18 +137,11 @@ class KafkaAuditPluginIT {
         return topic;
     }
 
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    }
 
-    private static AuditException failureOf(Future<?> future) throws Exception {
-        try {
-            future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            assertThat(e.getCause()).isInstanceOf(AuditException.class);
-            return (AuditException) e.getCause();
-        }
-        throw new AssertionError("the call succeeded");
+
+    private AuditException failedWrite(AuditDestination destination, int records) throws Exception {
+        return loop.failure(AuditException.class,
+                () -> destination.write(AuditBatches.batch(ACCOUNT, Instant.now(), records)));
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
@@ -168,7 +158,7 @@ class KafkaAuditPluginIT {
                 AuditBatches.batch(ACCOUNT, window.plusSeconds(60), 1), AuditBatches.batch(ACCOUNT, window, 20));
 
         for (AuditBatch batch : batches) {
-            await(loop.call(() -> destination.write(batch)));
+            loop.await(() -> destination.write(batch));
         }
 
         List<ConsumerRecord<byte[], byte[]>> read = Topics.readAll(broker.bootstrapServers(), topic);
@@ -198,7 +188,7 @@ class KafkaAuditPluginIT {
         String topic = newTopic(broker);
         AuditDestination destination = open(config(topic, "PLAINTEXT", broker.bootstrapServers()));
 
-        await(loop.call(destination::test));
+        loop.await(destination::test);
 
         List<ConsumerRecord<byte[], byte[]>> read = Topics.readAll(broker.bootstrapServers(), topic);
         assertThat(read).hasSize(1);
@@ -218,7 +208,8 @@ class KafkaAuditPluginIT {
         }
         Class<?> pluginProducer = pluginLoader.loadClass("org.apache.kafka.clients.producer.KafkaProducer");
 
-        assertThat(AppInfoParser.getVersion()).isEqualTo(System.getProperty("corouter.test.host.kafka-clients.version"));
+        String hostVersion = System.getProperty("corouter.test.host.kafka-clients.version");
+        assertThat(AppInfoParser.getVersion()).isEqualTo(hostVersion);
         assertThat(pluginVersion).isEqualTo(bundled.getProperty("version")).isNotEqualTo(AppInfoParser.getVersion());
         assertThat(pluginAppInfo.getClassLoader()).isSameAs(pluginLoader);
         assertThat(pluginProducer).isNotSameAs(org.apache.kafka.clients.producer.KafkaProducer.class);
@@ -237,7 +228,7 @@ class KafkaAuditPluginIT {
         String topic = newTopic(broker);
         AuditDestination destination = open(config(topic, "PLAINTEXT", broker.bootstrapServers()));
         AuditBatch batch = AuditBatches.batch(ACCOUNT, Instant.now(), 3);
-        await(loop.call(() -> destination.write(batch)));
+        loop.await(() -> destination.write(batch));
         assertThat(Topics.readAll(broker.bootstrapServers(), topic)).extracting(ConsumerRecord::value)
                 .containsExactlyElementsOf(batch.records().stream().map(r -> r.json().getBytes()).toList());
     }
@@ -267,8 +258,7 @@ class KafkaAuditPluginIT {
         guard.refuse("127.0.0.1");
         AuditDestination destination = open(config(topic, "PLAINTEXT", broker.bootstrapServers()));
 
-        AuditException refused = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException refused = failedWrite(destination, 1);
 
         assertThat(refused.kind()).isEqualTo(Kind.REFUSED);
         assertThat(guard.checks()).containsExactly(new Check("tcp", "127.0.0.1", broker.port(Listener.PLAINTEXT),
@@ -279,7 +269,7 @@ class KafkaAuditPluginIT {
         AuditDestination allowed = sink.open(new AuditContext(vertx, ACCOUNT, allowing, null),
                 config(topic, "PLAINTEXT", broker.bootstrapServers()));
         opened.add(allowed);
-        await(loop.call(allowed::test));
+        loop.await(allowed::test);
         assertThat(broker.acceptedConnections(Listener.PLAINTEXT)).isGreaterThan(before);
     }
 
@@ -291,8 +281,7 @@ class KafkaAuditPluginIT {
         guard.refuse("127.0.0.1");
         AuditDestination destination = open(config(topic, "PLAINTEXT", "localhost:" + port));
 
-        AuditException refused = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 2))));
+        AuditException refused = failedWrite(destination, 2);
 
         assertThat(refused.kind()).isEqualTo(Kind.REFUSED);
         assertThat(refused.getMessage()).contains("advertises broker 127.0.0.1:" + port);
@@ -306,8 +295,7 @@ class KafkaAuditPluginIT {
         AuditDestination destination = open(config("no-such-topic", "PLAINTEXT", broker.bootstrapServers())
                 .put("timeout_ms", 2000));
 
-        AuditException missing = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException missing = failedWrite(destination, 1);
 
         assertThat(missing.kind()).isEqualTo(Kind.CONFIG);
         assertThat(missing.getMessage()).contains("no-such-topic");
@@ -323,8 +311,7 @@ class KafkaAuditPluginIT {
                 .put("timeout_ms", 2000));
         long start = System.nanoTime();
 
-        AuditException unreachable = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException unreachable = failedWrite(destination, 1);
 
         assertThat(unreachable.kind()).isEqualTo(Kind.UNAVAILABLE);
         assertThat(unreachable.retryable()).isTrue();
@@ -338,7 +325,7 @@ class KafkaAuditPluginIT {
                 .put("sasl_mechanism", "PLAIN").put("sasl_username", SASL_USER).put("sasl_password", SASL_PASSWORD));
         AuditBatch batch = AuditBatches.batch(ACCOUNT, Instant.now(), 4);
 
-        await(loop.call(() -> destination.write(batch)));
+        loop.await(() -> destination.write(batch));
 
         assertThat(Topics.readAll(broker.bootstrapServers(), topic)).hasSize(4);
     }
@@ -350,7 +337,7 @@ class KafkaAuditPluginIT {
                 .put("sasl_mechanism", "SCRAM-SHA-512").put("sasl_username", SCRAM_USER)
                 .put("sasl_password", SCRAM_PASSWORD));
 
-        await(loop.call(destination::test));
+        loop.await(destination::test);
 
         assertThat(Topics.readAll(broker.bootstrapServers(), topic)).hasSize(1);
         assertThat(Security.getProviders()).anyMatch(p -> p.getClass().getClassLoader() == plugin.classLoader());
@@ -362,8 +349,7 @@ class KafkaAuditPluginIT {
         AuditDestination destination = open(config(topic, "SASL_PLAINTEXT", broker.address(Listener.SASL_PLAINTEXT))
                 .put("sasl_mechanism", "PLAIN").put("sasl_username", SASL_USER).put("sasl_password", WRONG_PASSWORD));
 
-        AuditException denied = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException denied = failedWrite(destination, 1);
 
         assertThat(denied.kind()).isEqualTo(Kind.AUTH);
         assertThat(denied.retryable()).isFalse();
@@ -379,7 +365,7 @@ class KafkaAuditPluginIT {
                 .put("ssl_truststore_pem", broker.tlsCertificatePem()));
         AuditBatch batch = AuditBatches.batch(ACCOUNT, Instant.now(), 2);
 
-        await(loop.call(() -> destination.write(batch)));
+        loop.await(() -> destination.write(batch));
 
         assertThat(Topics.readAll(broker.bootstrapServers(), topic)).extracting(ConsumerRecord::value)
                 .containsExactlyElementsOf(batch.records().stream().map(r -> r.json().getBytes()).toList());
@@ -393,8 +379,7 @@ class KafkaAuditPluginIT {
         AuditDestination destination = open(config(topic, "SSL", "127.0.0.1:" + broker.port(Listener.SSL))
                 .put("ssl_truststore_pem", broker.tlsCertificatePem()));
 
-        AuditException unverified = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException unverified = failedWrite(destination, 1);
 
         assertThat(unverified.kind()).isEqualTo(Kind.CONFIG);
         assertThat(unverified.getMessage()).contains("TLS handshake");
@@ -406,8 +391,7 @@ class KafkaAuditPluginIT {
         AuditDestination destination = open(config(topic, "SSL", "localhost:" + broker.port(Listener.SSL))
                 .put("ssl_truststore_pem", someOtherAuthority()));
 
-        AuditException untrusted = failureOf(loop.call(() -> destination.write(AuditBatches.batch(ACCOUNT,
-                Instant.now(), 1))));
+        AuditException untrusted = failedWrite(destination, 1);
 
         assertThat(untrusted.kind()).isEqualTo(Kind.CONFIG);
         assertThat(Topics.readAll(broker.bootstrapServers(), topic)).isEmpty();

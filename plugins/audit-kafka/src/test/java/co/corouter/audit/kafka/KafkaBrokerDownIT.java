@@ -12,7 +12,6 @@ import co.corouter.testkit.audit.EventLoop;
 import co.corouter.testkit.audit.TestEndpointGuard;
 import co.corouter.testkit.kafka.KafkaBroker;
 import co.corouter.testkit.plugin.LoadedPlugin;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -21,8 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,39 +47,27 @@ class KafkaBrokerDownIT {
                     new AuditContext(vertx, 9, new TestEndpointGuard(vertx), null),
                     new JsonObject().put("bootstrap_servers", new JsonArray().add(broker.bootstrapServers()))
                             .put("topic", topic).put("security_protocol", "PLAINTEXT").put("timeout_ms", TIMEOUT_MS));
-            await(loop.call(() -> destination.write(AuditBatches.batch(9, Instant.now(), 2))));
+            loop.await(() -> destination.write(AuditBatches.batch(9, Instant.now(), 2)));
 
             broker.stop();
 
             long start = System.nanoTime();
-            AuditException connected = failureOf(loop.call(() -> destination.write(AuditBatches.batch(9,
-                    Instant.now(), 2))));
+            AuditException connected = loop.failure(AuditException.class, () -> destination.write(AuditBatches.batch(9,
+                    Instant.now(), 2)));
             Duration firstFailure = Duration.ofNanos(System.nanoTime() - start);
             // the producer is discarded after a failure: the next write starts over against a cluster that is gone
             start = System.nanoTime();
-            AuditException fresh = failureOf(loop.call(() -> destination.write(AuditBatches.batch(9,
-                    Instant.now(), 1))));
+            AuditException fresh = loop.failure(AuditException.class, () -> destination.write(AuditBatches.batch(9,
+                    Instant.now(), 1)));
             Duration secondFailure = Duration.ofNanos(System.nanoTime() - start);
 
             assertThat(connected.kind()).isIn(Kind.TIMEOUT, Kind.UNAVAILABLE);
             assertThat(firstFailure).isLessThan(LIMIT);
             assertThat(fresh.kind()).isEqualTo(Kind.UNAVAILABLE);
             assertThat(secondFailure).isLessThan(LIMIT);
-            await(loop.call(destination::close));
+            loop.await(destination::close);
         }
     }
 
-    private static <T> T await(Future<T> future) throws Exception {
-        return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    }
 
-    private static AuditException failureOf(Future<?> future) throws Exception {
-        try {
-            future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException e) {
-            assertThat(e.getCause()).isInstanceOf(AuditException.class);
-            return (AuditException) e.getCause();
-        }
-        throw new AssertionError("the write succeeded although the broker is gone");
-    }
 }

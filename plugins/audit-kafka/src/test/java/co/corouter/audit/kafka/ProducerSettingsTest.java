@@ -53,14 +53,16 @@ class ProducerSettingsTest {
         String hostile = "p\"; org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" "
                 + "password=\"x\\\"; \\\\ end\nline";
         KafkaOptions options = KafkaOptions.parse(KafkaOptionsTest.minimal().put("security_protocol", "SASL_PLAINTEXT")
-                .put("sasl_mechanism", "PLAIN").put("sasl_username", "alice \"the\" user").put("sasl_password", hostile));
+                .put("sasl_mechanism", "PLAIN").put("sasl_username", "alice \"the\" user")
+                .put("sasl_password", hostile));
 
         String jaas = ProducerSettings.jaasConfig(options);
         List<AppConfigurationEntry> entries = JaasContext.loadClientContext(
                 Map.of(SaslConfigs.SASL_JAAS_CONFIG, new Password(jaas))).configurationEntries();
 
         assertThat(entries).hasSize(1);
-        assertThat(entries.get(0).getLoginModuleName()).isEqualTo("org.apache.kafka.common.security.plain.PlainLoginModule");
+        assertThat(entries.get(0).getLoginModuleName())
+                .isEqualTo("org.apache.kafka.common.security.plain.PlainLoginModule");
         assertThat(entries.get(0).getOptions()).containsOnlyKeys("username", "password");
         assertThat(entries.get(0).getOptions().get("password")).isEqualTo(hostile);
         assertThat(entries.get(0).getOptions().get("username")).isEqualTo("alice \"the\" user");

@@ -2,6 +2,7 @@ package co.corouter.audit.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -41,8 +42,8 @@ final class Topics {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, READ_DEADLINE).stream()
-                    .map(info -> new TopicPartition(topic, info.partition())).sorted(
-                            java.util.Comparator.comparingInt(TopicPartition::partition)).toList();
+                    .map(info -> new TopicPartition(topic, info.partition()))
+                    .sorted(Comparator.comparingInt(TopicPartition::partition)).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, READ_DEADLINE);
@@ -50,11 +51,12 @@ final class Topics {
             long deadline = System.nanoTime() + READ_DEADLINE.toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p, READ_DEADLINE) < end.get(p))) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read " + topic + " up to " + end + " in " + READ_DEADLINE);
+                    throw new IllegalStateException("could not read " + topic + " up to " + end + " in "
+                            + READ_DEADLINE);
                 }
                 consumer.poll(Duration.ofMillis(500)).forEach(records::add);
             }
-            records.sort(java.util.Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
+            records.sort(Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
                     .thenComparingLong(ConsumerRecord::offset));
             return records;
         }
