@@ -4,6 +4,9 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -11,6 +14,8 @@ import java.util.function.Supplier;
  * throws instead of failing its future fails the returned future.
  */
 public final class EventLoop {
+
+    private static final long AWAIT_SECONDS = 60;
 
     private final Context context;
 
@@ -29,5 +34,29 @@ public final class EventLoop {
             }
         });
         return promise.future();
+    }
+
+    /** {@link #call}, then blocks the test thread (never an event loop) for the result; a failure is rethrown. */
+    public <T> T await(Supplier<Future<T>> call) throws ExecutionException, InterruptedException, TimeoutException {
+        return call(call).toCompletionStage().toCompletableFuture().get(AWAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * {@link #call}, then blocks the test thread for the failure, which must be a {@code type}.
+     *
+     * @throws AssertionError when the call succeeds or fails otherwise
+     */
+    public <X extends Throwable> X failure(Class<X> type, Supplier<Future<?>> call)
+            throws InterruptedException, TimeoutException {
+        try {
+            call(call::get).toCompletionStage().toCompletableFuture().get(AWAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (type.isInstance(e.getCause())) {
+                return type.cast(e.getCause());
+            }
+            throw new AssertionError("expected a " + type.getName() + ", the call failed with " + e.getCause(),
+                    e.getCause());
+        }
+        throw new AssertionError("the call succeeded, a " + type.getName() + " was expected");
     }
 }

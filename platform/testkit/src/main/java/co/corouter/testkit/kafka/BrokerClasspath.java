@@ -61,7 +61,8 @@ final class BrokerClasspath {
                 return resolved;
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot resolve the Kafka " + kafkaVersion + " broker classpath in " + dir, e);
+            throw new UncheckedIOException("cannot resolve the Kafka " + kafkaVersion + " broker classpath in " + dir,
+                    e);
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -33,7 +34,8 @@ import java.util.stream.Stream;
  * opens). The test JVM never loads a Kafka class, so a test may put any kafka-clients version on its own classpath.
  *
  * <pre>
- * try (KafkaBroker broker = KafkaBroker.builder().saslPlainUser("alice", "s3cret").tls().start()) {
+ * try (KafkaBroker broker = KafkaBroker.builder().saslPlainUser("alice", "s3cret").saslScramUser("bob", "pw")
+ *         .tls().start()) {
  *     broker.address(Listener.PLAINTEXT);       // 127.0.0.1:PORT
  *     broker.address(Listener.SSL);             // localhost:PORT, certificate broker.tlsCertificatePem()
  *     broker.acceptedConnections(Listener.PLAINTEXT);
@@ -51,7 +53,10 @@ public final class KafkaBroker implements AutoCloseable {
     public enum Listener {
         /** Always on; also the inter-broker listener. Advertised as {@code 127.0.0.1}. */
         PLAINTEXT,
-        /** SASL/PLAIN without TLS, with the users of {@link Builder#saslPlainUser}. Advertised as {@code 127.0.0.1}. */
+        /**
+         * SASL without TLS: PLAIN with the users of {@link Builder#saslPlainUser}, SCRAM with those of
+         * {@link Builder#saslScramUser}. Advertised as {@code 127.0.0.1}.
+         */
         SASL_PLAINTEXT,
         /** TLS with a fresh self-signed certificate for the DNS name {@code localhost}, advertised by that name. */
         SSL
@@ -61,6 +66,9 @@ public final class KafkaBroker implements AutoCloseable {
     public static final String DEFAULT_VERSION = "4.3.1";
 
     private static final Pattern USER_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
+    /** What {@code kafka-storage format --add-scram 'SCRAM-SHA-256=[name=..,password=..]'} can carry unquoted. */
+    private static final Pattern SCRAM_PASSWORD = Pattern.compile("[A-Za-z0-9!#%&*+.=?@^_~-]{1,128}");
+    private static final List<String> SCRAM_MECHANISMS = List.of("SCRAM-SHA-256", "SCRAM-SHA-512");
     private static final int START_ATTEMPTS = 3;
     private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
@@ -177,11 +185,11 @@ public final class KafkaBroker implements AutoCloseable {
 
     private static KafkaBroker startOnce(Builder settings, List<Path> classpath, Path workDir) {
         Map<Listener, Integer> ports = new EnumMap<>(Listener.class);
-        List<Integer> free = freePorts(1 + 1 + (settings.saslUsers.isEmpty() ? 0 : 1) + (settings.tls ? 1 : 0));
+        List<Integer> free = freePorts(1 + 1 + (settings.sasl() ? 1 : 0) + (settings.tls ? 1 : 0));
         int controllerPort = free.get(0);
         ports.put(Listener.PLAINTEXT, free.get(1));
         int next = 2;
-        if (!settings.saslUsers.isEmpty()) {
+        if (settings.sasl()) {
             ports.put(Listener.SASL_PLAINTEXT, free.get(next++));
         }
         if (settings.tls) {
@@ -194,10 +202,13 @@ public final class KafkaBroker implements AutoCloseable {
         write(log4j, LOG4J_CONFIG);
         String cp = classpath.stream().map(Path::toString).collect(Collectors.joining(File.pathSeparator));
 
-        runToCompletion(List.of(java(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                        "-Dlog4j2.configurationFile=" + log4j, "-cp", cp, "kafka.tools.StorageTool", "format",
-                        "-t", clusterId(), "-c", config.toString()),
-                workDir, workDir.resolve("format.log"), Duration.ofSeconds(60));
+        List<String> format = new ArrayList<>(List.of(java(), "-Xmx256m", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Dlog4j2.configurationFile=" + log4j, "-cp", cp, "kafka.tools.StorageTool",
+                "format", "-t", clusterId(), "-c", config.toString()));
+        // SCRAM credentials live in the cluster metadata: written with the log directory, before the first start
+        settings.scramUsers.forEach((name, password) -> SCRAM_MECHANISMS.forEach(mechanism -> format.addAll(
+                List.of("--add-scram", mechanism + "=[name=" + name + ",password=" + password + "]"))));
+        runToCompletion(format, workDir, workDir.resolve("format.log"), Duration.ofSeconds(60));
 
         Path log = workDir.resolve("broker.log");
         Process process;
@@ -275,13 +286,24 @@ public final class KafkaBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
+        List<String> mechanisms = new ArrayList<>();
         if (!settings.saslUsers.isEmpty()) {
             String users = settings.saslUsers.entrySet().stream()
                     .map(user -> " user_" + user.getKey() + "=\"" + jaasEscape(user.getValue()) + "\"")
                     .collect(Collectors.joining());
-            p.put("listener.name.sasl_plaintext.sasl.enabled.mechanisms", "PLAIN");
+            mechanisms.add("PLAIN");
             p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
                     "org.apache.kafka.common.security.plain.PlainLoginModule required" + users + ";");
+        }
+        if (!settings.scramUsers.isEmpty()) {
+            for (String mechanism : SCRAM_MECHANISMS) {
+                mechanisms.add(mechanism);
+                p.put("listener.name.sasl_plaintext." + mechanism.toLowerCase(Locale.ROOT)
+                        + ".sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            }
+        }
+        if (!mechanisms.isEmpty()) {
+            p.put("listener.name.sasl_plaintext.sasl.enabled.mechanisms", String.join(",", mechanisms));
         }
         if (certificate != null) {
             p.put("listener.name.ssl.ssl.keystore.location", certificate.keystore().toString());
@@ -440,6 +462,7 @@ public final class KafkaBroker implements AutoCloseable {
 
         private String version = DEFAULT_VERSION;
         private final Map<String, String> saslUsers = new LinkedHashMap<>();
+        private final Map<String, String> scramUsers = new LinkedHashMap<>();
         private boolean tls;
         private boolean autoCreateTopics = true;
         private Duration startTimeout = Duration.ofSeconds(90);
@@ -463,6 +486,26 @@ public final class KafkaBroker implements AutoCloseable {
             }
             saslUsers.put(name, password);
             return this;
+        }
+
+        /**
+         * Adds a SASL/SCRAM user (SCRAM-SHA-256 and SCRAM-SHA-512) and with the first SASL user a
+         * {@link Listener#SASL_PLAINTEXT} listener. The password is limited to characters the format tool takes as
+         * they are: letters, digits and {@code !#%&*+.=?@^_~-}.
+         */
+        public Builder saslScramUser(String name, String password) {
+            if (!USER_NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("a SASL user name is a letter then letters, digits, _ or -");
+            }
+            if (!SCRAM_PASSWORD.matcher(password).matches()) {
+                throw new IllegalArgumentException("a SCRAM password here is 1 to 128 of A-Z a-z 0-9 !#%&*+.=?@^_~-");
+            }
+            scramUsers.put(name, password);
+            return this;
+        }
+
+        private boolean sasl() {
+            return !saslUsers.isEmpty() || !scramUsers.isEmpty();
         }
 
         /** Adds a {@link Listener#SSL} listener with a fresh self-signed certificate for {@code localhost}. */

@@ -27,7 +27,7 @@ class KafkaBrokerTest {
 
     @RegisterExtension
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension(
-            KafkaBroker.builder().saslPlainUser("alice", "pa\"ss\\word").tls());
+            KafkaBroker.builder().saslPlainUser("alice", "pa\"ss\\word").saslScramUser("bob", "scram-pw").tls());
 
     @Test
     void everyListenerAnswersAKafkaRequestAndTheBrokerCountsTheConnections(KafkaBroker broker) throws Exception {

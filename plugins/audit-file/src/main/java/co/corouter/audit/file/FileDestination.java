@@ -85,7 +85,8 @@ final class FileDestination implements AuditDestination {
 
     private synchronized Future<Void> enqueue(Supplier<Future<Void>> task) {
         if (closed) {
-            return Future.failedFuture(new AuditException(AuditException.Kind.UNAVAILABLE, "the destination is closed"));
+            return Future.failedFuture(new AuditException(AuditException.Kind.UNAVAILABLE,
+                    "the destination is closed"));
         }
         Future<Void> result = queue.transform(previous -> task.get());
         queue = result.otherwiseEmpty();

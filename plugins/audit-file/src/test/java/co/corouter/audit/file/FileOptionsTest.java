@@ -84,7 +84,7 @@ class FileOptionsTest {
         assertThat(properties.getJsonObject("rotate_bytes").getLong("minimum")).isEqualTo(FileOptions.MIN_ROTATE_BYTES);
         assertThat(properties.getJsonObject("rotate_daily").getBoolean("default")).isEqualTo(defaults.rotateDaily());
         assertThat(properties.getJsonObject("gzip_rotated").getBoolean("default")).isEqualTo(defaults.gzipRotated());
-        assertThat(FileOptions.parse(new JsonObject().put("path", properties.getJsonObject("path").getString("default")))
-                .path()).isEqualTo(defaults.path());
+        String defaultPath = properties.getJsonObject("path").getString("default");
+        assertThat(FileOptions.parse(new JsonObject().put("path", defaultPath)).path()).isEqualTo(defaults.path());
     }
 }

@@ -59,7 +59,8 @@ class FilePluginIT {
         assertThat(sink.getClass().getClassLoader()).isSameAs(plugin.classLoader());
         assertThat(getClass().getClassLoader().getResource("co/corouter/audit/file/FileAuditSink.class"))
                 .as("the plugin's classes are not on the host's classpath").isNull();
-        try (InputStream schema = plugin.classLoader().getResourceAsStream("META-INF/corouter/audit/file.schema.json")) {
+        try (InputStream schema = plugin.classLoader()
+                .getResourceAsStream("META-INF/corouter/audit/file.schema.json")) {
             assertThat(schema).isNotNull();
         }
 
