@@ -183,3 +183,11 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** A property name as a label when the schema gives no title: "path_style" → "Path style", "sse_kms_key_id" → "SSE KMS key id". */
+export function labelOf(name: string): string {
+  const acronyms = new Set(['id', 'sse', 'kms', 'tls', 'ssl', 'sasl', 'url', 'uri', 'pem', 'arn']);
+  const words = name.split('_').filter(Boolean).map((w, i) =>
+    acronyms.has(w) && w !== 'id' ? w.toUpperCase() : i === 0 ? w.charAt(0).toUpperCase() + w.slice(1) : w);
+  return words.join(' ');
+}

@@ -2,7 +2,7 @@
 // description as help, its default as placeholder. The values and their conversion live in schema.ts.
 import type { ObjectSchema } from './api';
 import { t } from './i18n';
-import { type Draft, fieldsOf, type Problem, type SchemaField } from './schema';
+import { type Draft, fieldsOf, labelOf, type Problem, type SchemaField } from './schema';
 
 /** What is wrong with a field, in the visitor's language. */
 export function problemText(problem: Problem): string {
@@ -11,7 +11,7 @@ export function problemText(problem: Problem): string {
 
 function defaultText(field: SchemaField): string | undefined {
   const value = field.property.default;
-  if (value === undefined || value === null) return undefined;
+  if (value === undefined || value === null || value === '') return undefined; // an empty default is no hint
   const text = Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return t('schemaForm.defaultIs', { value: text });
 }
@@ -57,7 +57,7 @@ function SchemaInput(props: Props & { field: SchemaField }) {
     'aria-describedby': describedBy || undefined,
   };
   const text = typeof draft[field.name] === 'string' ? (draft[field.name] as string) : '';
-  const label = field.property.title || field.name;
+  const label = field.property.title || labelOf(field.name);
   const messages = (
     <>
       {(help || extraHint) && <p class="hint" id={`${id}-hint`}>{[help, extraHint].filter(Boolean).join(' ')}</p>}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditView, ObjectSchema } from '../src/api';
 import { requestKey, saveAllowed, storedSecrets, type TestResult, waiting } from '../src/audit';
-import { canonicalJson, configOf, draftOf, fieldsOf } from '../src/schema';
+import { canonicalJson, configOf, draftOf, fieldsOf, labelOf } from '../src/schema';
 
 /** Shaped like an S3 sink's schema: every kind of field the renderer supports. */
 const s3: ObjectSchema = {
@@ -207,5 +207,15 @@ describe('saving audit settings', () => {
     const status = { delivered: 0, dropped: 0, last_error: null, last_error_at: null, last_delivered_at: null };
     expect(waiting(status)).toBeNull();
     expect(waiting({ ...status, queued_records: 3, spooled_batches: 2, spool_bytes: 10 })).toEqual({ records: 3, batches: 2 });
+  });
+});
+
+describe('labelOf', () => {
+  it('turns a property name without a title into words, acronyms upper case', () => {
+    expect(labelOf('path_style')).toBe('Path style');
+    expect(labelOf('sse_kms_key_id')).toBe('SSE KMS key id');
+    expect(labelOf('bucket')).toBe('Bucket');
+    expect(labelOf('sasl_password')).toBe('SASL password');
+    expect(labelOf('timeout_ms')).toBe('Timeout ms');
   });
 });

@@ -230,6 +230,8 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
         boolean writing;
         long retryTimer = -1;
         long backoffMillis;
+        /** The last spool write: each waits for the one before, so batches join the queue in the order cut. */
+        Future<Void> spooling = Future.succeededFuture();
         long deliveredDelta;
         long droppedDelta;
         String lastError;
@@ -284,6 +286,12 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
             spoolBytes += bytes; // held at once, so batches cut while this one is written see it
             spooledBytes.addAndGet(bytes);
             AuditBatch batch = new AuditBatch(accountId, batchId(), records.get(0).at(), records);
+            spooling = spooling.transform(previous -> spool(batch, bytes));
+            return spooling;
+        }
+
+        private Future<Void> spool(AuditBatch batch, long bytes) {
+            List<AuditRecord> records = batch.records();
             return spool.write(batch).map(file -> {
                 spoolBytes += file.bytes() - bytes;
                 spooledBytes.addAndGet(file.bytes() - bytes);

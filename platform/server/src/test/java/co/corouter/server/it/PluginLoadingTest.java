@@ -42,7 +42,7 @@ class PluginLoadingTest {
     /** Every provider plugin the build produces; each must load beside the bad neighbours. */
     private static final String[] GOOD_TYPES = {"mock", "openai", "anthropic", "gemini"};
     private static final String[] GOOD_PLUGINS = {"provider-mock", "provider-openai", "provider-anthropic",
-            "provider-gemini", "payment-creem"};
+            "provider-gemini", "payment-creem", "audit-s3", "audit-kafka", "audit-file"};
     private static final Path MOCK_JAR = BUILT_PLUGINS.resolve("corouter-provider-mock.jar");
 
     /** Must exist before the extension's beforeAll starts the node, hence static and not a {@code @TempDir}. */
@@ -77,6 +77,8 @@ class PluginLoadingTest {
         assertThat(providers).containsOnlyKeys(GOOD_TYPES);
         // payment processors load through the same host, as their own extension point
         assertThat(host.paymentProcessors()).containsOnlyKeys("creem");
+        // and audit sinks as theirs (each shaded jar with its own third-party libraries inside)
+        assertThat(host.auditSinks()).containsOnlyKeys("s3", "kafka", "file");
         assertThat(host.statuses()).extracting(PluginStatus::id)
                 .contains("provider-mock", "provider-openai", "provider-future", "provider-ghost");
         assertThat(host.statuses()).filteredOn(s -> s.state().equals("STARTED")).extracting(PluginStatus::id)

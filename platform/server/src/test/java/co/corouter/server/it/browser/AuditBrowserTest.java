@@ -94,6 +94,9 @@ class AuditBrowserTest {
         browser.until(d -> "on".equals(visible(By.id("audit-state")).getAttribute("data-state")));
         assertThat(browser.driver().getPageSource()).doesNotContain(SECRET);
         assertThat(visible(By.id("audit-field-secret_access_key")).getAttribute("value")).isEmpty();
+        assertThat(visible(By.id("audit-field-secret_access_key")).getAttribute("placeholder")).isNotBlank();
+        assertThat(visible(By.id("audit-field-session_token")).getAttribute("placeholder"))
+                .as("a credential never given is not shown as stored").isBlank();
 
         // behind the page: the configuration is saved, its secret sealed
         String stored = NODE.sql("SELECT config::text || encode(secrets, 'escape') FROM audit_configs "
@@ -112,6 +115,9 @@ class AuditBrowserTest {
         assertThat(s3.keys(BUCKET)).anyMatch(k -> k.contains("account-" + accountId + "/"));
         page("console-audit");
 
+        // the "audit logging is on" toast sits where the button is on this window: close it as a person would
+        browser.driver().findElements(By.cssSelector(".toast button")).forEach(WebElement::click);
+        browser.until(d -> d.findElements(By.cssSelector(".toast")).isEmpty());
         visible(By.id("audit-off")).click();
         visible(By.cssSelector("[data-testid='confirm']")).click();
         browser.until(d -> "off".equals(visible(By.id("audit-state")).getAttribute("data-state")));
