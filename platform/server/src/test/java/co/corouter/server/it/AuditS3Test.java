@@ -264,6 +264,40 @@ class AuditS3Test {
                 .containsExactlyElementsOf(ids);
     }
 
+    @Test
+    void erasingAnAccountDeletesItsConfigurationCredentialsAndSpooledBatchesUndelivered() throws Exception {
+        User user = user();
+        String prefix = "d" + user.accountId() + "/";
+        optIn(user, prefix);
+        NODE.upstream().reset();
+        Path spool = NODE.dataDir().resolve("audit-spool").resolve(Long.toString(user.accountId()));
+        s3.stopForOutage();
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertThat(NODE.chat(user.key(), chat("erase me " + i, false)).statusCode()).isEqualTo(200);
+            }
+            await("the batches spooled", Duration.ofSeconds(10), () -> spooledRecords(user) == 3);
+            HttpResponse<String> erased = user.client().post("/api/privacy/delete",
+                    new JsonObject().put("password", ConsoleDataRoutesTest.PASSWORD));
+            assertThat(erased.statusCode()).as(erased.body()).isEqualTo(204);
+            await("the spool of the erased account deleted", Duration.ofSeconds(10), () -> !Files.exists(spool));
+        } finally {
+            s3.restart();
+        }
+        assertThat(NODE.sql("SELECT count(*) FROM audit_configs WHERE account_id = $1", user.accountId()).iterator()
+                .next().getLong(0)).isZero();
+        assertThat(new JsonObject(NODE.admin("GET", "/admin/accounts/" + user.accountId() + "/audit", null, 200))
+                .getBoolean("configured")).isFalse();
+        // nothing of it reaches the bucket afterwards: a request of another opted-in account goes through first
+        User witness = user();
+        String witnessPrefix = "w" + witness.accountId() + "/";
+        optIn(witness, witnessPrefix);
+        String id = NODE.chat(witness.key(), chat("after the erasure", false)).headers()
+                .firstValue("X-Generation-Id").orElseThrow();
+        await("the witness's record delivered", Duration.ofSeconds(30), () -> records(witnessPrefix).containsKey(id));
+        assertThat(records(prefix)).isEmpty();
+    }
+
     /** The records of the account in this node's spool, read through the status API. */
     static long spooledRecords(User user) {
         JsonObject status = new JsonObject(user.client().get("/api/audit").body()).getJsonObject("status");
