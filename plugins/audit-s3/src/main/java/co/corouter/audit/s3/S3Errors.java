@@ -32,44 +32,60 @@ final class S3Errors {
 
     /** @param operation what was attempted, e.g. "write batch 01j..." */
     static AuditException of(String operation, Throwable failure) {
+        AwsServiceException service = answer(failure);
+        return service != null ? ofService(operation, service) : ofTransport(operation, "S3", "the endpoint", failure);
+    }
+
+    /** The service's error answer in {@code failure}, or {@code null} when it did not answer (or was not asked). */
+    static AwsServiceException answer(Throwable failure) {
+        return find(failure, AuditException.class) != null ? null : find(failure, AwsServiceException.class);
+    }
+
+    /** The service's error code when it is one (letters, digits, dots), else "". */
+    static String code(AwsServiceException e) {
+        String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+        // none, or not an error code (and Set.of(...).contains(null) would throw)
+        return code == null || !code.matches("[A-Za-z0-9.]{1,64}") ? "" : code;
+    }
+
+    /**
+     * A failure without the service's answer: the guard's refusal, a timeout, a name or connection failure.
+     *
+     * @param service  who was talked to, e.g. "S3"
+     * @param endpoint its endpoint in words, e.g. "the endpoint"
+     */
+    static AuditException ofTransport(String operation, String service, String endpoint, Throwable failure) {
         AuditException ours = find(failure, AuditException.class);
         if (ours != null) {
             // the endpoint guard's refusal (or our own): its message is the host's, free of secrets by contract
             return new AuditException(ours.kind(), operation + " refused: " + ours.getMessage());
-        }
-        AwsServiceException service = find(failure, AwsServiceException.class);
-        if (service != null) {
-            return ofService(operation, service);
         }
         if (find(failure, ApiCallTimeoutException.class) != null
                 || find(failure, ApiCallAttemptTimeoutException.class) != null
                 || find(failure, TimeoutException.class) != null
                 || find(failure, SocketTimeoutException.class) != null
                 || hasClassNamed(failure, "ConnectTimeoutException")) {
-            return new AuditException(Kind.TIMEOUT, operation + " failed: S3 did not answer in time");
+            return new AuditException(Kind.TIMEOUT, operation + " failed: " + service + " did not answer in time");
         }
         UnknownHostException unknownHost = find(failure, UnknownHostException.class);
         if (unknownHost != null) {
-            return new AuditException(Kind.UNAVAILABLE, operation + " failed: the endpoint's host name does not"
+            return new AuditException(Kind.UNAVAILABLE, operation + " failed: " + endpoint + "'s host name does not"
                     + " resolve");
         }
         if (find(failure, ConnectException.class) != null) {
-            return new AuditException(Kind.UNAVAILABLE, operation + " failed: cannot connect to the endpoint");
+            return new AuditException(Kind.UNAVAILABLE, operation + " failed: cannot connect to " + endpoint);
         }
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
         return new AuditException(Kind.UNAVAILABLE, operation + " failed: " + root.getClass().getSimpleName()
-                + " talking to S3");
+                + " talking to " + service);
     }
 
     private static AuditException ofService(String operation, AwsServiceException e) {
         int status = e.statusCode();
-        String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-        if (code == null || !code.matches("[A-Za-z0-9.]{1,64}")) {
-            code = "";      // none, or not an S3 error code (Set.of(...).contains(null) would throw)
-        }
+        String code = code(e);
         String answer = "S3 answered " + status + (code.isEmpty() ? "" : " " + code);
         if ("RequestTimeTooSkewed".equals(code)) {
             // a 403, but not the credentials: the SDK corrects its clock offset from this answer for the next try

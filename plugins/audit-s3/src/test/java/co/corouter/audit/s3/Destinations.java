@@ -43,23 +43,46 @@ final class Destinations {
     }
 
     AuditDestination open(EndpointGuard guard, JsonObject config) {
-        AuditDestination destination = sink.open(new AuditContext(vertx, ACCOUNT, guard, Path.of("unused")), config);
+        return adopt(sink.open(context(guard), config));
+    }
+
+    /** What the host hands {@code open}. */
+    AuditContext context(EndpointGuard guard) {
+        return new AuditContext(vertx, ACCOUNT, guard, Path.of("unused"));
+    }
+
+    /** Closes {@code destination} (built by the test itself) with the others. */
+    AuditDestination adopt(AuditDestination destination) {
         opened.add(destination);
         return destination;
     }
 
     /** Calls {@code call} on a fresh event-loop context and waits for its outcome; a failure is thrown as it is. */
     <T> T onEventLoop(AuditDestination destination, Function<AuditDestination, Future<T>> call) throws Exception {
+        return callOnEventLoop(destination, call).await(30, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Calls {@code call} on a fresh event-loop context and returns once the call has returned (not completed): its
+     * outcome, failed when it comes back on another context.
+     */
+    <T> Future<T> callOnEventLoop(AuditDestination destination, Function<AuditDestination, Future<T>> call)
+            throws Exception {
         Context context = vertx.getOrCreateContext();
         Promise<T> outcome = Promise.promise();
-        context.runOnContext(v -> call.apply(destination).onComplete(result -> {
-            if (Vertx.currentContext() != context) {
-                outcome.fail(new AssertionError("the outcome came back on another context"));
-            } else {
-                outcome.handle(result);
-            }
-        }));
-        return outcome.future().await(30, TimeUnit.SECONDS);
+        Promise<Void> called = Promise.promise();
+        context.runOnContext(v -> {
+            call.apply(destination).onComplete(result -> {
+                if (Vertx.currentContext() != context) {
+                    outcome.fail(new AssertionError("the outcome came back on another context"));
+                } else {
+                    outcome.handle(result);
+                }
+            });
+            called.complete();
+        });
+        called.future().await(30, TimeUnit.SECONDS);
+        return outcome.future();
     }
 
     void closeAll() throws Exception {

@@ -46,6 +46,12 @@ final class FakeS3 {
                 });
     }
 
+    /** Reads the body, then answers as S3 does when it stored (PUT, 200) or deleted (DELETE, 204) the object. */
+    static Consumer<HttpServerRequest> accepting() {
+        return request -> request.body().onSuccess(body -> request.response()
+                .setStatusCode(request.method().name().equals("DELETE") ? 204 : 200).end());
+    }
+
     /** Reads the body, then answers {@code status} with an S3 error document. */
     static Consumer<HttpServerRequest> error(int status, String code) {
         return request -> request.body().onSuccess(body -> request.response().setStatusCode(status)
