@@ -16,12 +16,14 @@ import java.util.concurrent.TimeoutException;
  * Turns what the SDK and the transport fail with into an {@link AuditException} of the truthful kind. Messages are
  * built here from the operation, the HTTP status and S3's error code: never from S3's message text, the SDK's message
  * or the request, so neither credentials nor signatures nor record content can reach the customer's audit page.
+ * {@link StsErrors} does the same for STS and shares the transport half.
  */
 final class S3Errors {
 
     private static final Set<String> AUTH_CODES = Set.of("AccessDenied", "InvalidAccessKeyId",
             "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AllAccessDisabled",
             "AccountProblem", "InvalidSecurity");
+    private static final Set<String> TOKEN_CODES = Set.of("ExpiredToken", "InvalidToken", "TokenRefreshRequired");
     private static final Set<String> CONFIG_CODES = Set.of("NoSuchBucket", "InvalidBucketName", "PermanentRedirect",
             "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "InvalidArgument",
             "InvalidEncryptionAlgorithmError", "KMS.NotFoundException", "KMS.DisabledException",
@@ -39,6 +41,12 @@ final class S3Errors {
     /** The service's error answer in {@code failure}, or {@code null} when it did not answer (or was not asked). */
     static AwsServiceException answer(Throwable failure) {
         return find(failure, AuditException.class) != null ? null : find(failure, AwsServiceException.class);
+    }
+
+    /** Whether S3 refused the request's session token as expired or invalid (temporary credentials only). */
+    static boolean tokenRefused(Throwable failure) {
+        AwsServiceException service = answer(failure);
+        return service != null && TOKEN_CODES.contains(code(service));
     }
 
     /** The service's error code when it is one (letters, digits, dots), else "". */

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -168,7 +169,7 @@ class HostileS3Test {
         FakeS3 silent = FakeS3.start(vertx, request -> request.body()).await();
         AuditDestination destination = new S3Destination(new AuditContext(vertx, Destinations.ACCOUNT,
                 TestGuard.loopbackOnly(), Path.of("unused")),
-                S3Options.parse(config("http://127.0.0.1:" + silent.port())), 2_000, 300);
+                S3Options.parse(config("http://127.0.0.1:" + silent.port())), 2_000, 300, Clock.systemUTC());
 
         try {
             assertThatThrownBy(() -> destinations.onEventLoop(destination,

@@ -3,7 +3,10 @@ package co.corouter.audit.s3;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +15,8 @@ class S3OptionsTest {
 
     private static final String SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     private static final String TOKEN = "IQoJb3JpZ2luX2VjEXAMPLETOKEN";
+    private static final String ROLE_ARN = "arn:aws:iam::111122223333:role/corouter-audit";
+    private static final String EXTERNAL_ID = "acme-7f3c/2026:audit";
 
     static JsonObject minimal() {
         return new JsonObject().put("bucket", "acme-audit").put("region", "eu-west-1")
@@ -110,15 +115,92 @@ class S3OptionsTest {
     }
 
     @Test
-    void anAssumedRoleIsNotSupportedYet() {
-        JsonObject role = minimal().put("role_arn", "arn:aws:iam::111122223333:role/corouter-audit")
-                .put("external_id", "ext-1");
-        role.remove("access_key_id");
-        role.remove("secret_access_key");
+    void aRoleIsAssumedWithTheKeysOnTheRegionalStsEndpointUnderTheDefaultSessionName() {
+        S3Options options = S3Options.parse(minimal().put("role_arn", ROLE_ARN));
 
-        assertRefused(role, "role_arn is not supported yet");
-        assertThatThrownBy(() -> new S3AuditSink().open(null, role))
+        assertThat(options.role()).isEqualTo(new S3Options.Role(ROLE_ARN, null, "corouter-audit",
+                URI.create("https://sts.eu-west-1.amazonaws.com")));
+        assertThat(options.accessKeyId()).isEqualTo("AKIAIOSFODNN7EXAMPLE");
+        assertThat(S3Options.parse(minimal()).role()).isNull();
+        assertThat(S3Options.parse(minimal().put("region", "cn-north-1").put("role_arn",
+                "arn:aws-cn:iam::111122223333:role/audit")).role().stsEndpoint())
+                .isEqualTo(URI.create("https://sts.cn-north-1.amazonaws.com.cn"));
+    }
+
+    @Test
+    void everyRoleFieldIsRead() {
+        S3Options.Role role = S3Options.parse(minimal().put("session_token", TOKEN)
+                .put("role_arn", "arn:aws-us-gov:iam::111122223333:role/path/to/audit-writer")
+                .put("external_id", EXTERNAL_ID).put("role_session_name", "acme@corouter.example")
+                .put("sts_endpoint", "https://sts.example.test:8443/")).role();
+
+        assertThat(role.arn()).isEqualTo("arn:aws-us-gov:iam::111122223333:role/path/to/audit-writer");
+        assertThat(role.externalId()).isEqualTo(EXTERNAL_ID);
+        assertThat(role.sessionName()).isEqualTo("acme@corouter.example");
+        assertThat(role.stsEndpoint()).isEqualTo(URI.create("https://sts.example.test:8443"));
+    }
+
+    @Test
+    void theTextFormOfARoleLeavesTheExternalIdOut() {
+        String text = S3Options.parse(minimal().put("role_arn", ROLE_ARN).put("external_id", EXTERNAL_ID))
+                .toString();
+
+        assertThat(text).contains(ROLE_ARN).contains("corouter-audit").doesNotContain(EXTERNAL_ID)
+                .doesNotContain(SECRET);
+    }
+
+    @Test
+    void roleFieldsAreRefusedWithTheFieldAtFault() {
+        JsonObject role = minimal().put("role_arn", ROLE_ARN);
+        assertRefused(minimal().put("role_arn", "arn:aws:iam::1111:role/x"), "role_arn: must be an IAM role ARN");
+        assertRefused(minimal().put("role_arn", "arn:aws:iam::111122223333:user/x"), "role_arn: must be an IAM");
+        assertRefused(minimal().put("role_arn", 7), "role_arn: must be a non-empty string");
+        assertRefused(role.copy().put("external_id", "a"), "external_id: must be 2-1224");
+        assertRefused(role.copy().put("external_id", "has space"), "external_id: must be 2-1224");
+        assertRefused(role.copy().put("role_session_name", "x".repeat(65)), "role_session_name: must be 2-64");
+        assertRefused(role.copy().put("role_session_name", "a/b"), "role_session_name: must be 2-64");
+        assertRefused(role.copy().put("sts_endpoint", "ftp://sts"), "sts_endpoint: must start with http://");
+        assertRefused(role.copy().put("sts_endpoint", "https://sts.example/path"),
+                "sts_endpoint: must not contain a path");
+        assertRefused(role.copy().put("sts_endpoint", "https://u:p@sts.example"), "sts_endpoint: must not contain");
+        JsonObject noKeys = role.copy();
+        noKeys.remove("access_key_id");
+        noKeys.remove("secret_access_key");
+        assertRefused(noKeys, "access_key_id: is required with role_arn");
+    }
+
+    @Test
+    void roleOnlyFieldsWithoutARoleAreRefusedByName() {
+        assertRefused(minimal().put("external_id", EXTERNAL_ID), "external_id: only applies with role_arn");
+        assertRefused(minimal().put("role_session_name", "audit"), "role_session_name: only applies with role_arn");
+        assertRefused(minimal().put("sts_endpoint", "https://sts.example"), "sts_endpoint: only applies with role_arn");
+        assertThatThrownBy(() -> new S3AuditSink().open(null, minimal().put("external_id", EXTERNAL_ID)))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("role_arn is not supported yet");
+                .hasMessageStartingWith("external_id: ");
+    }
+
+    @Test
+    void theShippedSchemaDescribesExactlyTheseFieldsAndMarksOnlyTheSecretsWriteOnly() throws IOException {
+        JsonObject schema;
+        try (InputStream in = S3AuditSink.class.getResourceAsStream("/META-INF/corouter/audit/s3.schema.json")) {
+            assertThat(in).isNotNull();
+            schema = new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        JsonObject properties = schema.getJsonObject("properties");
+
+        assertThat(schema.getBoolean("additionalProperties")).isFalse();
+        assertThat(properties.fieldNames()).containsExactlyInAnyOrderElementsOf(S3Options.FIELDS);
+        assertThat(schema.getJsonArray("required").getList()).containsExactlyInAnyOrder("bucket", "region",
+                "access_key_id", "secret_access_key");
+        assertThat(properties.fieldNames()).filteredOn(name -> properties.getJsonObject(name)
+                .getBoolean("writeOnly", false)).containsExactlyInAnyOrder("secret_access_key", "session_token");
+        assertThat(properties.fieldNames()).allSatisfy(name -> assertThat(properties.getJsonObject(name)
+                .getString("description")).isNotBlank());
+        assertThat(properties.getJsonObject("role_arn").getString("pattern")).isEqualTo(S3Options.ROLE_ARN_PATTERN);
+        assertThat(properties.getJsonObject("role_session_name").getString("default"))
+                .isEqualTo(S3Options.DEFAULT_ROLE_SESSION_NAME);
+        assertThat(properties.getJsonObject("sts_endpoint").getString("format")).isEqualTo("uri");
+        assertThat(schema.getJsonObject("dependentRequired").fieldNames())
+                .containsExactlyInAnyOrderElementsOf(S3Options.ROLE_FIELDS);
     }
 }
