@@ -87,6 +87,7 @@ class PackagedPluginIT {
         try (JarFile file = new JarFile(jar.toFile())) {
             List<String> names = Collections.list(file.entries()).stream().map(ZipEntry::getName).toList();
             assertThat(names).contains("software/amazon/awssdk/services/s3/S3AsyncClient.class",
+                    "software/amazon/awssdk/services/sts/StsAsyncClient.class",
                     "org/reactivestreams/Publisher.class", "META-INF/extensions.idx",
                     "META-INF/corouter/audit/s3.schema.json");
             assertThat(names).noneMatch(name -> HOST_PACKAGES.stream().anyMatch(name::startsWith));
@@ -123,6 +124,7 @@ class PackagedPluginIT {
         assertThat(properties.getJsonObject("secret_access_key").getBoolean("writeOnly")).isTrue();
         assertThat(properties.getJsonObject("session_token").getBoolean("writeOnly")).isTrue();
         assertThat(properties.getJsonObject("access_key_id").containsKey("writeOnly")).isFalse();
+        assertThat(properties.getJsonObject("role_arn").containsKey("writeOnly")).isFalse();
         assertThat(schema.getJsonArray("required").getList()).contains("bucket", "region");
     }
 
@@ -141,10 +143,37 @@ class PackagedPluginIT {
 
             String key = "packaged/account-42/2026/03/07/05/" + batch.windowStart().toEpochMilli() + "-"
                     + batch.batchId() + ".jsonl.gz";
-            assertThat(s3.keys(BUCKET)).containsExactly(key);
+            assertThat(s3.keys(BUCKET)).filteredOn(k -> k.startsWith("packaged/")).containsExactly(key);
             S3MockServer.StoredObject stored = s3.object(BUCKET, key).orElseThrow();
             assertThat(stored.contentType()).isEqualTo("application/gzip");
             assertThat(Batches.gunzip(stored.body())).isEqualTo(Batches.jsonLines(batch));
+        } finally {
+            destinations.closeAll();
+        }
+    }
+
+    @Test
+    void aDestinationOpenedThroughTheLoadedPluginAssumesTheRoleAndWritesWithItsCredentials(Vertx vertx,
+                                                                                         S3MockServer s3)
+            throws Exception {
+        String role = "arn:aws:iam::111122223333:role/corouter-audit";
+        FakeSts sts = FakeSts.builder().caller(Destinations.ACCESS_KEY, Destinations.SECRET, null).role(role)
+                .start(vertx).await();
+        Destinations destinations = new Destinations(vertx, sink);
+        try {
+            AuditDestination destination = destinations.open(TestGuard.loopbackOnly(),
+                    Destinations.config(s3.endpoint(), BUCKET, "packaged-role/").put("role_arn", role)
+                            .put("external_id", "acme-7f3c").put("sts_endpoint", sts.endpoint()));
+            AuditBatch batch = Batches.batch(Destinations.ACCOUNT, Instant.parse("2026-03-07T05:10:00Z"), 2);
+
+            destinations.onEventLoop(destination, d -> d.write(batch));
+
+            assertThat(sts.requests()).singleElement().satisfies(request -> assertThat(request.form())
+                    .containsEntry("RoleArn", role).containsEntry("ExternalId", "acme-7f3c"));
+            assertThat(sts.issued()).hasSize(1);
+            assertThat(s3.keys(BUCKET)).filteredOn(key -> key.startsWith("packaged-role/")).singleElement()
+                    .satisfies(key -> assertThat(Batches.gunzip(s3.object(BUCKET, key).orElseThrow().body()))
+                            .isEqualTo(Batches.jsonLines(batch)));
         } finally {
             destinations.closeAll();
         }

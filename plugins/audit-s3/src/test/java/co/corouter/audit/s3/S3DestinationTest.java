@@ -219,6 +219,23 @@ class S3DestinationTest {
     }
 
     @Test
+    void withARoleBatchesAreStoredThroughTheRolesCredentialsFromSts(Vertx vertx, S3MockServer s3) throws Exception {
+        FakeSts sts = FakeSts.builder().caller(Destinations.ACCESS_KEY, Destinations.SECRET, null)
+                .role("arn:aws:iam::111122223333:role/corouter-audit").start(vertx).await();
+        AuditDestination destination = destinations.open(TestGuard.loopbackOnly(), config(s3)
+                .put("role_arn", "arn:aws:iam::111122223333:role/corouter-audit").put("sts_endpoint", sts.endpoint()));
+        AuditBatch batch = Batches.batch(Destinations.ACCOUNT, Instant.now(), 3);
+
+        destinations.onEventLoop(destination, AuditDestination::test);
+        destinations.onEventLoop(destination, d -> d.write(batch));
+
+        assertThat(sts.issued()).hasSize(1);
+        assertThat(keys(s3)).hasSize(1);
+        assertThat(Batches.gunzip(s3.object(BUCKET, keys(s3).get(0)).orElseThrow().body()))
+                .isEqualTo(Batches.jsonLines(batch));
+    }
+
+    @Test
     void theSdkStartsNoThreadOfItsOwn(S3MockServer s3) throws Exception {
         AuditDestination destination = destinations.open(TestGuard.loopbackOnly(), config(s3));
 
