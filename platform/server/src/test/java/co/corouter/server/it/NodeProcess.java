@@ -202,11 +202,11 @@ final class NodeProcess {
             while ((line = in.readLine()) != null) {
                 out.write(line);
                 out.newLine();
+                out.flush(); // the log is read while the node runs
                 Matcher listening = LISTENING.matcher(line);
                 if (!ready.isDone() && listening.find()) {
                     nodeId = listening.group(1);
                     port = Integer.parseInt(listening.group(2));
-                    out.flush();
                     ready.complete(null);
                 }
             }
@@ -263,13 +263,21 @@ final class NodeProcess {
      * (a node, a database, a bucket) that no event of this JVM announces.
      */
     static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
+        if (!within(timeout, condition)) {
+            throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting until " + what);
+        }
+    }
+
+    /** Polls {@code condition} every 50 ms; false when it did not hold within {@code timeout}. */
+    static boolean within(Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting until " + what);
+                return false;
             }
             LockSupport.parkNanos(50_000_000L);
         }
+        return true;
     }
 
     long pid() {
