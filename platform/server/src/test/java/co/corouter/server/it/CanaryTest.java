@@ -468,10 +468,14 @@ class CanaryTest {
             return "";
         }
         StringBuilder text = new StringBuilder("; held by:");
-        HeapDumpHolders.of(heapDump, patterns, 14, 6).forEach((pattern, chains) -> {
-            text.append("\n  ").append(pattern).append(':');
-            chains.forEach(chain -> text.append("\n    ").append(chain));
-        });
+        try {
+            HeapDumpHolders.of(heapDump, patterns, 14, 6).forEach((pattern, chains) -> {
+                text.append("\n  ").append(pattern).append(':');
+                chains.forEach(chain -> text.append("\n    ").append(chain));
+            });
+        } catch (RuntimeException unreadable) { // the explanation must not hide the failure it explains
+            text.append(" (the heap dump could not be read: ").append(unreadable).append(')');
+        }
         return text.toString();
     }
 
