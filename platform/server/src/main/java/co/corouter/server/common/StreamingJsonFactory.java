@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.spi.json.JsonCodec;
@@ -19,7 +20,8 @@ import java.io.StringWriter;
  * Vert.x's JSON codec for corouter (registered as a {@code io.vertx.core.spi.JsonFactory} service). With
  * jackson-databind on the classpath Vert.x would encode every {@code JsonObject} through databind's map
  * serialiser; this codec writes them with Jackson's streaming generator instead (the hot path encodes a response
- * per request), and writes money as plain decimals ({@code 0.000000165}, never {@code 1.65E-7}).
+ * per request), and writes money as plain decimals ({@code 0.000000165}, never {@code 1.65E-7}). It reads with
+ * {@link ContentJson#parser}, which keeps no field names.
  */
 public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory {
 
@@ -40,6 +42,25 @@ public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory
         private static final JsonFactory GENERATORS = JsonFactory.builder()
                 .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
                 .build();
+
+        /** Reads with {@link ContentJson#parser}: bodies read into objects leave no names behind. */
+        @Override
+        public <T> T fromString(String json, Class<T> type) throws DecodeException {
+            try {
+                return fromParser(ContentJson.parser(json), type);
+            } catch (IOException e) {
+                throw new DecodeException("Failed to decode: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public <T> T fromBuffer(Buffer json, Class<T> type) throws DecodeException {
+            try {
+                return fromParser(ContentJson.parser(json.getBytes()), type);
+            } catch (IOException e) {
+                throw new DecodeException("Failed to decode: " + e.getMessage(), e);
+            }
+        }
 
         @Override
         public String toString(Object object, boolean pretty) throws EncodeException {

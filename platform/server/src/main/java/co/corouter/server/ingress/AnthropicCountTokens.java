@@ -2,6 +2,7 @@ package co.corouter.server.ingress;
 
 import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Ids;
 import co.corouter.server.pipeline.Failure;
@@ -56,7 +57,8 @@ final class AnthropicCountTokens {
                     if (read.succeeded()) { // a refused body was answered by the reader
                         AnthropicDialect.send(response, Failure.of(failure, id), id);
                     }
-                });
+                })
+                .onComplete(done -> ContentJson.wipe());
     }
 
     private Future<Integer> count(Buffer body) {
@@ -69,6 +71,12 @@ final class AnthropicCountTokens {
         if (chat.length() <= INLINE_BYTES) {
             return Future.succeededFuture(promptTokens.applyAsInt(chat));
         }
-        return vertx.executeBlocking(() -> promptTokens.applyAsInt(chat), false);
+        return vertx.executeBlocking(() -> {
+            try {
+                return promptTokens.applyAsInt(chat);
+            } finally {
+                ContentJson.wipe();
+            }
+        }, false);
     }
 }

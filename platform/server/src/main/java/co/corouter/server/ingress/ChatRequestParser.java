@@ -1,6 +1,7 @@
 package co.corouter.server.ingress;
 
 import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
@@ -8,7 +9,6 @@ import co.corouter.server.routing.ProviderPreferences;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.List;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
@@ -36,7 +36,6 @@ final class ChatRequestParser {
         }
     }
 
-    private static final JsonFactory JSON = new JsonFactory();
     private static final String[] TOKEN_CAPS = {"max_tokens", "max_completion_tokens"};
     private static final Param[] NUMBERS = {
         new Param("temperature", 0, 2, false),
@@ -84,7 +83,7 @@ final class ChatRequestParser {
         }
         Scan scan = new Scan();
         byte[] bytes = raw.getBytes();
-        try (JsonParser parser = JSON.createParser(bytes)) {
+        try (JsonParser parser = ContentJson.parser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw notAnObject(raw);
             }

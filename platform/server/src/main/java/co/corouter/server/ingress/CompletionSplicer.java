@@ -1,8 +1,8 @@
 package co.corouter.server.ingress;
 
 import co.corouter.server.common.ApiException;
+import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
@@ -16,8 +16,6 @@ import java.io.IOException;
  */
 final class CompletionSplicer {
 
-    private static final JsonFactory JSON = new JsonFactory();
-
     private CompletionSplicer() {
     }
 
@@ -28,7 +26,7 @@ final class CompletionSplicer {
     static Buffer splice(Buffer upstream, Buffer head, String... names) {
         byte[] bytes = upstream.getBytes();
         Buffer out = Buffer.buffer(bytes.length + head.length() + 16).appendByte((byte) '{').appendBuffer(head);
-        try (JsonParser parser = JSON.createParser(bytes)) {
+        try (JsonParser parser = ContentJson.parser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw notAnObject();
             }

@@ -1,6 +1,7 @@
 package co.corouter.server.metering;
 
 import co.corouter.plugin.api.Usage;
+import co.corouter.server.common.ContentJson;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
@@ -62,7 +63,13 @@ public final class CountUsageStage implements Stage {
             exchange.usage(withPrompt(output, prompt.getAsInt()));
             return DONE;
         }
-        return vertx.<Integer>executeBlocking(prompt::getAsInt, false).map(tokens -> {
+        return vertx.<Integer>executeBlocking(() -> {
+            try {
+                return prompt.getAsInt();
+            } finally {
+                ContentJson.wipe(); // the prompt, parsed on this worker, gone from its heap
+            }
+        }, false).map(tokens -> {
             exchange.usage(withPrompt(output, tokens));
             return null;
         });

@@ -1,7 +1,7 @@
 package co.corouter.server.metering;
 
 import co.corouter.plugin.api.TokenCounter;
-import com.fasterxml.jackson.core.JsonFactory;
+import co.corouter.server.common.ContentJson;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.knuddels.jtokkit.Encodings;
@@ -22,7 +22,6 @@ public final class Tokenizer implements TokenCounter {
 
     static final int TOKENS_PER_MESSAGE = 3;
     static final int REPLY_PRIMING = 3;
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
 
@@ -40,7 +39,7 @@ public final class Tokenizer implements TokenCounter {
         StringBuilder text = new StringBuilder(Math.min(body.length(), 1 << 16));
         int messages = 0;
         int names = 0;
-        try (JsonParser parser = JSON.createParser(body.getBytes())) {
+        try (JsonParser parser = ContentJson.parser(body.getBytes())) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return 0;
             }

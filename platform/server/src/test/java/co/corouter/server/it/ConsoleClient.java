@@ -7,6 +7,8 @@ import java.net.http.HttpResponse;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * A browser's view of the console API for tests: keeps the cookies the node sets (the loopback names, so plain
@@ -17,13 +19,20 @@ final class ConsoleClient {
     static final String SESSION = "corouter_session";
     static final String CSRF = "corouter_csrf";
 
-    private final CorouterNode node;
+    private final IntSupplier port;
+    private final Function<HttpRequest.Builder, HttpResponse<String>> transport;
     final Map<String, String> cookies = new LinkedHashMap<>();
     private String forwardedFor;
     private boolean sendCsrf = true;
 
     ConsoleClient(CorouterNode node) {
-        this.node = node;
+        this(node::port, node::send);
+    }
+
+    /** A client of a node on {@code port}, its requests sent by {@code transport} (a node in a JVM of its own). */
+    ConsoleClient(IntSupplier port, Function<HttpRequest.Builder, HttpResponse<String>> transport) {
+        this.port = port;
+        this.transport = transport;
     }
 
     /** Sends {@code X-Forwarded-For} (honoured only by a node that trusts its proxy). */
@@ -39,7 +48,7 @@ final class ConsoleClient {
 
     /** A second client holding the same cookies (another tab, or an attacker who stole them). */
     ConsoleClient copy() {
-        ConsoleClient copy = new ConsoleClient(node);
+        ConsoleClient copy = new ConsoleClient(port, transport);
         copy.cookies.putAll(cookies);
         copy.forwardedFor = forwardedFor;
         return copy;
@@ -62,7 +71,7 @@ final class ConsoleClient {
     }
 
     HttpResponse<String> send(String method, String path, JsonObject body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.getAsInt() + path))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofString(body.encode()));
         if (body != null) {
@@ -80,7 +89,7 @@ final class ConsoleClient {
         if (forwardedFor != null) {
             request.header("X-Forwarded-For", forwardedFor);
         }
-        HttpResponse<String> response = node.send(request);
+        HttpResponse<String> response = transport.apply(request);
         for (String setCookie : response.headers().allValues("set-cookie")) {
             String pair = setCookie.split(";", 2)[0];
             int eq = pair.indexOf('=');

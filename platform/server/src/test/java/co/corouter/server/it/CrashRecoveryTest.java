@@ -14,11 +14,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
@@ -45,15 +41,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -106,7 +95,6 @@ class CrashRecoveryTest {
     static final int MAX_KILL_AFTER_ANSWERS = 120;
     /** Victims booting while the current one is under load (a boot takes longer than a round's load). */
     static final int BOOTING_AHEAD = Integer.getInteger("crash.booting", 2);
-    static final Pattern LISTENING = Pattern.compile("corouter node (\\S+) listening on http://[^:]+:(\\d+)");
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -119,7 +107,7 @@ class CrashRecoveryTest {
     static FakeOpenAiUpstream upstream;
     static Path conf;
     static Path logs;
-    static final List<NodeProcess> launched = new ArrayList<>();
+    static NodeProcess.Launcher nodes;
 
     @BeforeAll
     static void startDatabaseAndUpstream() throws Exception {
@@ -140,13 +128,15 @@ class CrashRecoveryTest {
         }
         Files.createDirectories(logs);
         conf = writeConf(temp.resolve("conf"));
+        nodes = new NodeProcess.Launcher(conf, logs, temp.resolve("var"))
+                .jvmOption("-Dlogback.configurationFile=" + conf.resolve("logback.xml"))
+                .env("COROUTER_ADMIN_TOKEN", ADMIN_TOKEN).env("FAKE_UPSTREAM_KEY", UPSTREAM_KEY);
     }
 
     @AfterAll
     static void stopEverything() throws Exception {
-        for (NodeProcess node : launched) {
-            node.process.toHandle().destroyForcibly();
-            node.process.waitFor(30, TimeUnit.SECONDS);
+        if (nodes != null) {
+            nodes.close();
         }
         if (pool != null) {
             CorouterNode.await(pool.close());
@@ -221,8 +211,8 @@ class CrashRecoveryTest {
         // a first node records the classes a node loads (start-up and both kinds of request) in a CDS archive, which
         // it writes as it exits; the survivor and the first victim boot meanwhile, later victims from the archive
         Path dump = temp.resolve("corouter.jsa");
-        NodeProcess warmUp = NodeProcess.launch("warm-up", "-XX:ArchiveClassesAtExit=" + dump);
-        NodeProcess survivor = NodeProcess.launch("survivor");
+        NodeProcess warmUp = launch("warm-up", "-XX:ArchiveClassesAtExit=" + dump);
+        NodeProcess survivor = launch("survivor");
         warmUp.awaitReady();
         Account rich = createAccount(warmUp, "rich", "50.00");
         // a limit the load never reaches, so the rich key's requests hold and settle key-limit holds across the kills
@@ -243,14 +233,14 @@ class CrashRecoveryTest {
             }
         });
         ArrayDeque<NodeProcess> booting = new ArrayDeque<>();
-        booting.add(NodeProcess.launch("victim-0"));
+        booting.add(launch("victim-0"));
         survivor.awaitReady();
 
         List<String> killed = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             long roundStarted = System.nanoTime();
             for (int ahead = round + booting.size(); ahead < Math.min(rounds, round + 1 + BOOTING_AHEAD); ahead++) {
-                booting.add(NodeProcess.launch("victim-" + ahead));
+                booting.add(launch("victim-" + ahead));
             }
             NodeProcess victim = booting.poll();
             victim.awaitReady();
@@ -264,9 +254,9 @@ class CrashRecoveryTest {
         }
 
         // recovery: the survivor's sweep returns every lease of the dead nodes once their TTL has passed
-        awaitCondition("the leases of every killed node are swept", Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20),
-                () -> leaseRows(killed) == 0);
-        awaitCondition("the key-limit holds of every killed node are swept",
+        NodeProcess.awaitCondition("the leases of every killed node are swept",
+                Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> leaseRows(killed) == 0);
+        NodeProcess.awaitCondition("the key-limit holds of every killed node are swept",
                 Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> keyHoldRows(killed) == 0);
         Snapshot recovered = snapshot();
         recovered.assertBalanced("after recovery (seed " + seed + ")");
@@ -286,8 +276,8 @@ class CrashRecoveryTest {
         assertThat(upstream.requestCount()).as("usage rows never outnumber the upstream calls")
                 .isGreaterThanOrEqualTo(end.rows.size());
         report.finish(rounds, end, upstream.requestCount(), System.nanoTime() - started);
-        assertThat(launched.stream().flatMap(node -> node.errors().stream()).toList()).as("errors the nodes logged")
-                .isEmpty();
+        assertThat(nodes.launched().stream().flatMap(node -> node.errors().stream()).toList())
+                .as("errors the nodes logged").isEmpty();
     }
 
     /** CPU time of this JVM (the load, the fake upstream, the assertions), nanoseconds. */
@@ -298,6 +288,26 @@ class CrashRecoveryTest {
 
     /** The warm-up node's CDS archive once it is complete, else null. */
     static volatile Path archive;
+
+    /** A node, booted from the warm-up node's CDS archive once there is one. */
+    static NodeProcess launch(String name, String... jvmOptions) throws IOException {
+        Path shared = archive;
+        List<String> options = new ArrayList<>();
+        if (shared != null) {
+            options.add("-XX:SharedArchiveFile=" + shared);
+        }
+        options.addAll(List.of(jvmOptions));
+        return nodes.launch(name, options.toArray(String[]::new));
+    }
+
+    /** Whether the node booted from the warm-up node's CDS archive. */
+    static boolean fromArchive(NodeProcess node) {
+        return node.command.stream().anyMatch(option -> option.startsWith("-XX:SharedArchiveFile="));
+    }
+
+    static boolean victim(NodeProcess node) {
+        return node.name.startsWith("victim");
+    }
 
     /**
      * One crash: load on the victim and the survivor, a grant racing the kill, SIGKILL after a random number of the
@@ -393,7 +403,7 @@ class CrashRecoveryTest {
 
     /** One chat completion; what the client saw of it. Never throws: a dead node is an outcome. */
     static Outcome chat(int round, NodeProcess node, String model, boolean stream, Account account, Random random) {
-        boolean onVictim = node.victim();
+        boolean onVictim = victim(node);
         JsonObject body = new JsonObject().put("model", model).put("stream", stream).put("max_tokens",
                 16 + random.nextInt(49)).put("messages", new JsonArray().add(new JsonObject().put("role", "user")
                 .put("content", "crash round " + round)));
@@ -623,17 +633,6 @@ class CrashRecoveryTest {
         return list;
     }
 
-    /** Polls {@code condition} every 50 ms until it holds; fails after {@code timeout}. */
-    static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting until " + what);
-            }
-            LockSupport.parkNanos(50_000_000L);
-        }
-    }
-
     /** An account and its key; the key never appears in a message. */
     record Account(long id, String key, long keyId) {
         @Override
@@ -694,184 +693,6 @@ class CrashRecoveryTest {
                 .build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** A node in its own JVM, its output in {@code target/crash-logs/<name>.log}. */
-    static final class NodeProcess {
-        final String name;
-        final Process process;
-        final Path log;
-        final CompletableFuture<Void> ready = new CompletableFuture<>();
-        final Thread pump;
-        /** Booted with the warm-up node's CDS archive. */
-        final boolean fromArchive;
-        volatile String nodeId;
-        volatile int port;
-
-        private NodeProcess(String name, Process process, Path log, boolean fromArchive) {
-            this.name = name;
-            this.process = process;
-            this.log = log;
-            this.fromArchive = fromArchive;
-            this.pump = new Thread(this::copyOutput, "crash-log-" + name);
-            pump.setDaemon(true);
-        }
-
-        static NodeProcess launch(String name, String... jvmOptions) throws IOException {
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"));
-            Path shared = archive;
-            if (shared != null) {
-                command.add("-XX:SharedArchiveFile=" + shared);
-            }
-            command.addAll(List.of(jvmOptions));
-            command.addAll(List.of("-Dlogback.configurationFile=" + conf.resolve("logback.xml"), "-cp", classpath(),
-                    "co.corouter.server.Main", "--conf", conf.toString()));
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .directory(Files.createDirectories(temp.resolve("var")).toFile());
-            builder.environment().keySet().removeIf(variable -> variable.startsWith("COROUTER"));
-            builder.environment().put("COROUTER_ADMIN_TOKEN", ADMIN_TOKEN);
-            builder.environment().put("FAKE_UPSTREAM_KEY", UPSTREAM_KEY);
-            NodeProcess node = new NodeProcess(name, builder.start(), logs.resolve(name + ".log"), shared != null);
-            synchronized (launched) {
-                launched.add(node);
-            }
-            node.pump.start();
-            return node;
-        }
-
-        private static String classpath;
-
-        /**
-         * The test's classpath for the nodes, its directories (target/classes of this and, in a reactor build, other
-         * modules) packed into jars: a CDS archive accepts only jars. Surefire may start the test JVM from a
-         * manifest-only jar; {@code surefire.test.class.path} is then the real classpath.
-         */
-        static synchronized String classpath() throws IOException {
-            if (classpath == null) {
-                String tested = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-                List<String> entries = new ArrayList<>();
-                Path jars = Files.createDirectories(temp.resolve("classpath"));
-                for (String entry : tested.split(File.pathSeparator)) {
-                    Path path = Path.of(entry);
-                    if (Files.isDirectory(path)) {
-                        Path jar = jars.resolve(entries.size() + ".jar");
-                        if (packed(path, jar)) {
-                            entries.add(jar.toString());
-                        }
-                    } else if (Files.isRegularFile(path)) {
-                        entries.add(entry);
-                    }
-                }
-                classpath = String.join(File.pathSeparator, entries);
-            }
-            return classpath;
-        }
-
-        /** Packs a classes directory into a jar, directory entries included (Flyway finds its migrations by them). */
-        private static boolean packed(Path dir, Path jar) throws IOException {
-            List<Path> paths;
-            try (var walk = Files.walk(dir)) {
-                paths = walk.filter(path -> !path.equals(dir)).sorted().toList();
-            }
-            if (paths.stream().noneMatch(Files::isRegularFile)) {
-                return false;
-            }
-            try (var out = new JarOutputStream(Files.newOutputStream(jar))) {
-                for (Path path : paths) {
-                    String name = dir.relativize(path).toString().replace(File.separatorChar, '/');
-                    boolean directory = Files.isDirectory(path);
-                    out.putNextEntry(new JarEntry(directory ? name + "/" : name));
-                    if (!directory) {
-                        Files.copy(path, out);
-                    }
-                    out.closeEntry();
-                }
-            }
-            return true;
-        }
-
-        /** Copies the node's output to its log and notes its id and port once it listens. */
-        private void copyOutput() {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8)); BufferedWriter out = Files.newBufferedWriter(log)) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    out.write(line);
-                    out.newLine();
-                    Matcher listening = LISTENING.matcher(line);
-                    if (!ready.isDone() && listening.find()) {
-                        nodeId = listening.group(1);
-                        port = Integer.parseInt(listening.group(2));
-                        out.flush();
-                        ready.complete(null);
-                    }
-                }
-            } catch (IOException e) {
-                // the process is gone; the future below says so
-            }
-            ready.completeExceptionally(new IllegalStateException(name + " ended before it listened: " + tail()));
-        }
-
-        void awaitReady() throws Exception {
-            try {
-                ready.get(90, TimeUnit.SECONDS);
-            } catch (TimeoutException e) {
-                throw new AssertionError(name + " did not listen within 90 s: " + tail());
-            }
-        }
-
-        /** The ERROR lines of the node's log, each prefixed by the node's name. */
-        List<String> errors() {
-            try {
-                if (!process.isAlive()) {
-                    pump.join(10_000);
-                }
-                return Files.readAllLines(log).stream().filter(line -> line.contains(" ERROR "))
-                        .map(line -> name + ": " + line).toList();
-            } catch (IOException | InterruptedException e) {
-                return List.of(name + ": cannot read " + log + ": " + e);
-            }
-        }
-
-        /** The last lines of the node's log, for a failure message. */
-        String tail() {
-            try {
-                List<String> lines = Files.readAllLines(log);
-                return log + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
-            } catch (IOException e) {
-                return log.toString();
-            }
-        }
-
-        long pid() {
-            return process.pid();
-        }
-
-        boolean victim() {
-            return name.startsWith("victim");
-        }
-
-        String baseUrl() {
-            return "http://127.0.0.1:" + port;
-        }
-
-        /** SIGKILL: no shutdown hook, no flush, no lease returned. */
-        void kill() throws InterruptedException {
-            process.toHandle().destroyForcibly();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(name + " died of SIGKILL").isTrue();
-        }
-
-        /** SIGTERM: the shutdown hook finishes requests, writes usage and returns the leases. */
-        void stopGracefully() throws Exception {
-            assertThat(terminate().get(90, TimeUnit.SECONDS).isAlive()).as(name + " stopped on SIGTERM").isFalse();
-        }
-
-        /** Sends SIGTERM through the process handle: {@code Process.destroy()} would also close the output pipe. */
-        CompletableFuture<Process> terminate() {
-            process.toHandle().destroy();
-            return process.onExit();
-        }
-    }
-
     /** Worker threads that repeat one request until stopped; each has one request in flight at a time. */
     static final class Load {
         volatile boolean stopped;
@@ -930,7 +751,7 @@ class CrashRecoveryTest {
                             + "%3d complete, %2d 402; the victim held %d nano-USD in leases; the racing grant: %s on "
                             + "the victim, %s on the survivor; %d dead nodes hold leases; %d usage rows in all%n",
                     round.round, nanos / 1e9, round.victim.pid(), round.victimCpu.toMillis() / 1e3,
-                    round.victim.fromArchive ? ", CDS" : "", round.killAfter,
+                    fromArchive(round.victim) ? ", CDS" : "", round.killAfter,
                     count(victim, o -> o.complete), count(victim, o -> o.status == 402),
                     count(victim, o -> o.status >= 500), count(victim, o -> o.error != null), written,
                     count(survivor, o -> o.complete), count(survivor, o -> o.status == 402), round.leasedByVictim,

@@ -48,7 +48,12 @@ import java.util.function.Supplier;
 final class OpenAiEndpoint implements ProviderEndpoint {
 
     private static final String EVENT_STREAM = "text/event-stream";
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Copied for every parse and interning nothing: a shared factory keeps every field name it reads (the keys of a
+     * client's tool schemas too) for the life of the process.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build();
 
     private final Vertx vertx;
     private final OpenAiOptions options;
@@ -167,7 +172,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         boolean choices = false;
         String finishReason = null;
         Usage usage = null;
-        try (JsonParser parser = JSON.createParser(bytes)) {
+        try (JsonParser parser = JSON.copy().createParser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw notJson(status);
             }

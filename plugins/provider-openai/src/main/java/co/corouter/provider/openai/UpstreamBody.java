@@ -21,7 +21,12 @@ final class UpstreamBody {
     /** OpenRouter-only fields: strict upstreams (OpenAI itself) reject unknown parameters with a 400. */
     private static final Set<String> ROUTER_ONLY_FIELDS = Set.of("models", "provider", "route", "transforms",
             "plugins", "usage", "debug");
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Copied for every parse and interning nothing: a shared factory keeps every field name it reads (the keys of a
+     * client's tool schemas too) for the life of the process.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build();
 
     private UpstreamBody() {
     }
@@ -35,7 +40,7 @@ final class UpstreamBody {
                 .appendString(stream ? ",\"stream\":true" : ",\"stream\":false");
         boolean capped = false;
         boolean streamOptions = false;
-        try (JsonParser parser = JSON.createParser(bytes)) {
+        try (JsonParser parser = JSON.copy().createParser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("the request body is not a JSON object");
             }
