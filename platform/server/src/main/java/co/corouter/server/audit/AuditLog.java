@@ -230,7 +230,11 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
         boolean writing;
         long retryTimer = -1;
         long backoffMillis;
-        /** The last spool write: each waits for the one before, so batches join the queue in the order cut. */
+        /**
+         * Completes when the last spool write has: each waits for the one before, so batches join the queue in the
+         * order they were cut. A bare promise, so nothing of a batch stays reachable once it is spooled (a
+         * composed future would keep its mapper, and with it the records, for as long as it is the latest).
+         */
         Future<Void> spooling = Future.succeededFuture();
         long deliveredDelta;
         long droppedDelta;
@@ -286,8 +290,11 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
             spoolBytes += bytes; // held at once, so batches cut while this one is written see it
             spooledBytes.addAndGet(bytes);
             AuditBatch batch = new AuditBatch(accountId, batchId(), records.get(0).at(), records);
-            spooling = spooling.transform(previous -> spool(batch, bytes));
-            return spooling;
+            io.vertx.core.Promise<Void> spooled = io.vertx.core.Promise.promise();
+            Future<Void> previous = spooling;
+            spooling = spooled.future();
+            previous.onComplete(ignored -> spool(batch, bytes).onComplete(spooled));
+            return spooled.future();
         }
 
         private Future<Void> spool(AuditBatch batch, long bytes) {
