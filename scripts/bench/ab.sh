@@ -4,6 +4,8 @@
 # core 0, with the fake upstream and both embedded PostgreSQLs there too. Prints CPU us per request per round; compare
 # medians and minimums (noise only ever adds).
 #   scripts/bench/ab.sh ROOT_A ROOT_B [ROUNDS=6] [SECONDS=10] [plain|stream]
+#   KEY_LIMIT=100000 scripts/bench/ab.sh ...   the bench key gets a monthly spend limit of that many USD (issue 11:
+#                                              the cost of the limits stage for a limited key)
 # ROOT_A/ROOT_B: checkouts with built jars (scripts/corouter build), e.g. a clone at the base commit and this one.
 set -euo pipefail
 if ! command -v wrk >/dev/null; then
@@ -46,7 +48,13 @@ for side in A B; do
   admin() { curl -sf -X POST "http://127.0.0.1:${port[$side]}$1" -H "Authorization: Bearer $token" -d "$2"; }
   acc=$(admin /admin/accounts '{"name":"bench"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
   admin "/admin/accounts/$acc/credits" '{"amount_usd":"100000","reason":"benchmark"}' >/dev/null
-  key[$side]=$(admin "/admin/accounts/$acc/keys" '{"label":"bench"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
+  created=$(admin "/admin/accounts/$acc/keys" '{"label":"bench"}')
+  key[$side]=$(echo "$created" | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
+  if [[ -n ${KEY_LIMIT:-} ]]; then
+    kid=$(echo "$created" | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
+    curl -sf -X PATCH "http://127.0.0.1:${port[$side]}/admin/keys/$kid" -H "Authorization: Bearer $token" \
+      -d "{\"limit_usd\":\"$KEY_LIMIT\",\"limit_reset\":\"monthly\"}" >/dev/null
+  fi
 done
 stream=false; [[ $mode == stream ]] && stream=true
 jpid() { pgrep -f "ab.side=$1 " | head -1; }

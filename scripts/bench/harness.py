@@ -486,6 +486,13 @@ http {{
              json.dumps({"amount_usd": "1000000", "reason": "benchmark"}), h)
         st, body = http("POST", f"{a}/accounts/{self.account}/keys", json.dumps({"label": "bench"}), h)
         self.key = json.loads(body)["key"]
+        if self.a.key_limit:
+            # the bench key gets a monthly spend limit (issue 11: the limits stage holds and settles every request)
+            st, body = http("PATCH", f"{a}/keys/{json.loads(body)['id']}",
+                            json.dumps({"limit_usd": self.a.key_limit, "limit_reset": "monthly"}), h)
+            if st != 200:
+                raise SystemExit(f"setting the bench key's limit failed: {st} {body}")
+            self.meta["key_limit_usd"] = self.a.key_limit
         if self.a.audit == "file":
             st, body = http("PUT", f"{a}/accounts/{self.account}/audit",
                             json.dumps({"sink": "file", "config": {"path": "bench"}}), h)
@@ -1406,6 +1413,7 @@ def main():
     p.add_argument("--heap", default="256m")
     p.add_argument("--audit", choices=["none", "file"], default="none",
                    help="file: the bench account opts in to audit logging into files (its cost per request/chunk)")
+    p.add_argument("--key-limit", metavar="USD", help="give the bench key a monthly spend limit of USD (e.g. 100000)")
     p.add_argument("--jvm-opt", action="append", default=[], help="extra JVM option for corouter (repeatable)")
     p.add_argument("--open-start", type=int, default=1000)
     p.add_argument("--open-max", type=int, default=64000)

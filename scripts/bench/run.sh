@@ -15,6 +15,7 @@
 #   --render F    only rewrite BENCHMARKS.md from the raw results F of an earlier run
 #   --repeats N --duration S --warmup S --gateways direct,nginx,corouter,portkey --heap 256m --keep-work ...
 #   --audit file  the bench account opts in to audit logging into files (the cost of an opted-in account)
+#   --key-limit USD  the bench key gets a monthly spend limit (the cost of the limits stage for a limited key)
 #                 (scripts/bench/run.sh --help lists them all)
 #
 # Prints a table, writes raw JSON to scripts/bench/results/ and (full runs) BENCHMARKS.md at the repository root.
@@ -30,7 +31,7 @@ build=1
 for a in "$@"; do
   case "$a" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; python3 "$bench/harness.py" --help; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; python3 "$bench/harness.py" --help; exit 0 ;;
     --render) exec python3 "$bench/harness.py" "$@" ;;
   esac
 done
