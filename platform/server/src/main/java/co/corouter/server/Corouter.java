@@ -16,7 +16,7 @@ import co.corouter.server.billing.BillingContract;
 import co.corouter.server.billing.BillingService;
 import co.corouter.server.billing.BillingVerticle;
 import co.corouter.server.billing.CreditBook;
-import co.corouter.server.billing.KeyHolds;
+import co.corouter.server.billing.KeyLimitBook;
 import co.corouter.server.billing.KeyLimitRepository;
 import co.corouter.server.billing.LedgerRepository;
 import co.corouter.server.billing.LimitsStage;
@@ -95,6 +95,8 @@ public final class Corouter {
     private final BillingContract.Credits credits;
     private final LedgerRepository ledger;
     private final CreditBook creditBook;
+    private final KeyLimitBook keyLimitBook;
+    private final KeyLimitRepository keyLimits;
     private final Metrics metrics;
     private final EdgeGuard.Shared edge;
     private final List<String> deployments;
@@ -104,8 +106,9 @@ public final class Corouter {
 
     private Corouter(Vertx vertx, String nodeId, Pool pool, PluginHost plugins, ProviderRegistry providers,
             List<IngressVerticle> ingress, AccountsContract.Accounts accounts, BillingContract.Credits credits,
-            LedgerRepository ledger, CreditBook creditBook, Metrics metrics, EdgeGuard.Shared edge,
-            List<String> deployments, String ingressDeployment, Payments payments, Audit audit) {
+            LedgerRepository ledger, CreditBook creditBook, KeyLimitBook keyLimitBook, KeyLimitRepository keyLimits,
+            Metrics metrics, EdgeGuard.Shared edge, List<String> deployments, String ingressDeployment,
+            Payments payments, Audit audit) {
         this.payments = payments;
         this.audit = audit;
         this.vertx = vertx;
@@ -118,6 +121,8 @@ public final class Corouter {
         this.credits = credits;
         this.ledger = ledger;
         this.creditBook = creditBook;
+        this.keyLimitBook = keyLimitBook;
+        this.keyLimits = keyLimits;
         this.metrics = metrics;
         this.edge = edge;
         this.deployments = deployments;
@@ -195,11 +200,11 @@ public final class Corouter {
         BillingService credits = new BillingService(ledger, vertx.eventBus());
         CreditBook creditBook = new CreditBook(nodeId, ledger, options.billing());
         KeyLimitRepository keyLimits = new KeyLimitRepository(pool);
-        KeyHolds keyHolds = new KeyHolds(keyLimits, nodeId, options.billing().leaseTtlSeconds());
-        UsageRepository usage = new UsageRepository(pool, ledger, accountRepository);
+        KeyLimitBook keyLimitBook = new KeyLimitBook(nodeId, keyLimits, options.billing());
+        UsageRepository usage = new UsageRepository(pool, ledger, keyLimits, accountRepository);
         UsageBacklog backlog = new UsageBacklog(options.metering().maxBacklog());
         Router router = new Router(vertx, catalog, providers, options.routing());
-        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyHolds, clock,
+        Map<Api, Pipeline> pipelines = pipelines(vertx, options, authenticator, router, creditBook, keyLimitBook, clock,
                 backlog, tokenizer, metrics, audit.teeStage());
         EdgeGuard.Shared edge = new EdgeGuard.Shared();
         metrics.registry().gauge("corouter_http_in_flight", edge, EdgeGuard.Shared::inFlight);
@@ -228,7 +233,7 @@ public final class Corouter {
                 .put("version", s.version()).put("state", s.state()).put("requires", s.requires())
                 .put("error", s.error())));
         IngressVerticle.Dependencies deps = new IngressVerticle.Dependencies(options.http(), options.adminToken(),
-                Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, keyLimits, clock, metrics, edge,
+                Map.copyOf(pipelines), router, tokenizer::countChatPrompt, authenticator, accounts, credits, usage, keyLimitBook, clock, metrics, edge,
                 () -> pool.query("SELECT 1").execute()
                         .<JsonObject>map(rows -> readiness(true, providers, router, pluginStates))
                         .otherwise(e -> readiness(false, providers, router, pluginStates)),
@@ -239,7 +244,7 @@ public final class Corouter {
         return vertx.deployVerticle(new AccountsVerticle(authenticator))
                 .compose(id -> {
                     deployments.add(id);
-                    return vertx.deployVerticle(new BillingVerticle(ledger, creditBook, keyHolds, options.billing()));
+                    return vertx.deployVerticle(new BillingVerticle(ledger, creditBook, keyLimitBook, options.billing()));
                 })
                 .compose(id -> {
                     deployments.add(id);
@@ -268,8 +273,8 @@ public final class Corouter {
                 })
                 .map(web -> {
                     Corouter node = new Corouter(vertx, nodeId, pool, plugins, providers, List.copyOf(instances),
-                            accounts, credits, ledger, creditBook, metrics, edge, deployments, web, payments,
-                            audit);
+                            accounts, credits, ledger, creditBook, keyLimitBook, keyLimits, metrics, edge, deployments, web,
+                            payments, audit);
                     // without a configured public_url, links point at the port actually bound (port 0 in tests)
                     if (options.console().publicUrl().endsWith(":0")) {
                         publicUrl.set("http://" + options.http().host() + ":" + node.port());
@@ -286,17 +291,17 @@ public final class Corouter {
      * own body shape); every other stage is one instance shared by all of them.
      */
     private static Map<Api, Pipeline> pipelines(Vertx vertx, ServerOptions options, KeyAuthenticator authenticator,
-            Router router, CreditBook creditBook, KeyHolds keyHolds, Clock clock, UsageBacklog backlog,
+            Router router, CreditBook creditBook, KeyLimitBook keyLimitBook, Clock clock, UsageBacklog backlog,
             Tokenizer tokenizer, Metrics metrics, Stage auditTee) {
         boolean metered = options.metering().enabled();
         Stage authenticate = new AuthenticateStage(authenticator);
-        Stage limits = new LimitsStage(keyHolds, clock);
+        Stage limits = new LimitsStage(keyLimitBook, clock);
         Stage shed = new BacklogStage(backlog);
         Stage route = new RouteStage(router);
         Stage admit = new AdmitStage(creditBook);
         Stage call = new CallStage(vertx, options.http().upstreamTimeoutMillis(), options.routing());
         List<Stage> end = metered
-                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook, keyHolds),
+                ? List.of(new CountUsageStage(vertx, tokenizer), new SettleStage(creditBook, keyLimitBook),
                         new RecordStage(backlog, metrics))
                 : List.of();
         Map<Api, Pipeline> pipelines = new EnumMap<>(Api.class);
@@ -385,8 +390,10 @@ public final class Corouter {
     public Future<Void> stop() {
         return vertx.undeploy(ingressDeployment)
                 .compose(v -> creditBook.close())
+                .compose(v -> keyLimitBook.close())
                 .compose(v -> undeployInReverse(deployments.size() - 1))
                 .compose(v -> ledger.releaseAll(nodeId))
+                .compose(v -> keyLimits.releaseAll(nodeId))
                 .eventually(() -> providers.close())
                 .eventually(() -> payments.close())
                 .eventually(() -> vertx.executeBlocking(() -> {

@@ -1,6 +1,6 @@
 package co.corouter.server.billing;
 
-import co.corouter.server.billing.CreditBook.Reservation;
+import co.corouter.server.billing.LeaseBook.Reservation;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;

@@ -106,8 +106,25 @@ public final class BillingContract {
     /** The periods of limited keys, for {@code GET /v1/key}. */
     public interface KeyLimits {
 
-        /** What the key's period starting at {@code periodStart} has spent plus what requests in flight hold of it. */
+        /**
+         * What the key's period starting at {@code periodStart} has spent plus what other nodes hold of it and what
+         * requests in flight on this node hold: the limit minus this is what remains for new requests.
+         */
         Future<Long> committed(long keyId, java.time.OffsetDateTime periodStart);
+    }
+
+    /**
+     * What a usage batch charged a limited key's period: {@code amount} nano-dollars of the requests whose holds were
+     * taken in the period starting at {@code periodStart} (the same amounts as their balance charges).
+     */
+    public record KeySpend(long keyId, java.time.OffsetDateTime periodStart, long amount) {
+    }
+
+    /** Billing's side of a usage batch for limited keys, in metering's transaction after {@link UsageCharges}. */
+    public interface KeySpends {
+
+        /** Adds the spends to their periods and takes them out of this node's leases of them. */
+        Future<Void> spend(SqlConnection transaction, String nodeId, List<KeySpend> spends);
     }
 
     private BillingContract() {

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * The node's billing housekeeping, on its own context: renews this node's credit leases (and returns idle ones)
  * through the {@link CreditBook}, tells the book when an account's credit changed, and returns the leases of nodes
  * that stopped renewing theirs (a crashed node's credit goes back to its accounts after the lease TTL); the same for
- * this node's holds on limited keys ({@link KeyHolds}).
+ * this node's leases of limited keys' periods ({@link KeyLimitBook}).
  * Reservations themselves are served by the book on the calling event loop, without a hop.
  */
 public final class BillingVerticle extends VerticleBase {
@@ -20,16 +20,16 @@ public final class BillingVerticle extends VerticleBase {
 
     private final LedgerRepository ledger;
     private final CreditBook credits;
-    private final KeyHolds keyHolds;
+    private final KeyLimitBook keyLimits;
     private final BillingOptions options;
     private MessageConsumer<BillingContract.CreditChanged> creditChanges;
     private long heartbeatTimer = -1;
     private long sweepTimer = -1;
 
-    public BillingVerticle(LedgerRepository ledger, CreditBook credits, KeyHolds keyHolds, BillingOptions options) {
+    public BillingVerticle(LedgerRepository ledger, CreditBook credits, KeyLimitBook keyLimits, BillingOptions options) {
         this.ledger = ledger;
         this.credits = credits;
-        this.keyHolds = keyHolds;
+        this.keyLimits = keyLimits;
         this.options = options;
     }
 
@@ -39,7 +39,7 @@ public final class BillingVerticle extends VerticleBase {
                 message -> credits.creditChanged(message.body().accountId()));
         heartbeatTimer = vertx.setPeriodic(options.leaseTtlSeconds() * 1000L / 3, id -> {
             credits.heartbeat().onFailure(e -> log.warn("lease heartbeat failed: {}", e.toString()));
-            keyHolds.heartbeat().onFailure(e -> log.warn("renewing key-limit holds failed: {}", e.toString()));
+            keyLimits.heartbeat().onFailure(e -> log.warn("key-limit lease heartbeat failed: {}", e.toString()));
         });
         sweepTimer = vertx.setPeriodic(options.leaseTtlSeconds() * 1000L, id -> sweep());
         return creditChanges.completion();
@@ -61,6 +61,6 @@ public final class BillingVerticle extends VerticleBase {
                     }
                 })
                 .onFailure(e -> log.warn("sweeping expired leases failed: {}", e.toString()));
-        keyHolds.sweep().onFailure(e -> log.warn("sweeping expired key-limit holds failed: {}", e.toString()));
+        keyLimits.sweep().onFailure(e -> log.warn("sweeping expired key-limit leases failed: {}", e.toString()));
     }
 }

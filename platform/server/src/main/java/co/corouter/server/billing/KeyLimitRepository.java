@@ -1,66 +1,76 @@
 package co.corouter.server.billing;
 
+import co.corouter.server.billing.KeyLimitBook.Period;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 
 /**
- * The periods of limited keys in PostgreSQL ({@code key_limit_usage}) and the holds of the requests in flight against
- * them ({@code key_limit_holds}): the only code that reads or writes those tables. Every change is one statement that
- * locks the key's period row, so the row lock orders concurrent requests of every node.
+ * The periods of limited keys in PostgreSQL ({@code key_limit_usage}: what each period spent, and what it has leased to
+ * nodes) and the nodes' leases of them ({@code key_limit_leases}): the only code that reads or writes those tables.
+ * Like the balances' leases ({@link LedgerRepository}), every statement locks the period rows before the lease rows.
  */
-public final class KeyLimitRepository implements BillingContract.KeyLimits {
+public final class KeyLimitRepository implements BillingContract.KeySpends {
 
     /**
-     * Holds {@code $3} of the period for request {@code $5} of node {@code $6}: creates the period's row holding it, or
-     * adds it to the row's reservations — in both cases only while spent + reserved stays within the limit {@code $4} —
-     * and records the request's hold with its expiry. ON CONFLICT DO UPDATE locks the period row and checks its latest
-     * version, so two requests (on any node) cannot both take its last nano-dollar.
+     * Leases up to {@code $3} of the period to node {@code $5}, but only if at least {@code $4} of the key's current limit
+     * is neither spent nor leased: no two nodes can lease the same nano-dollar of it. A key whose limit was removed
+     * meanwhile is granted what was asked. (The period's row exists: {@link #ENSURE_PERIOD} ran first.)
      */
-    private static final String RESERVE = """
-            WITH held AS (
-                INSERT INTO key_limit_usage (api_key_id, period_start, spent, reserved)
-                SELECT $1, $2, 0, $3::bigint WHERE $3::bigint <= $4::bigint
-                ON CONFLICT (api_key_id, period_start) DO UPDATE SET reserved = key_limit_usage.reserved + EXCLUDED.reserved
-                WHERE key_limit_usage.spent + key_limit_usage.reserved + EXCLUDED.reserved <= $4::bigint
-                RETURNING 1)
-            INSERT INTO key_limit_holds (request_id, node_id, api_key_id, period_start, amount, expires_at)
-            SELECT $5, $6, $1, $2, $3::bigint, now() + $7::int * interval '1 second' FROM held
-            RETURNING 1""";
+    private static final String LEASE = """
+            WITH free AS (
+                SELECT u.api_key_id, u.period_start,
+                       LEAST($3::bigint, coalesce(k.spend_limit - u.spent - u.reserved, $3::bigint)) AS amount
+                FROM key_limit_usage u JOIN api_keys k ON k.id = u.api_key_id
+                WHERE u.api_key_id = $1 AND u.period_start = $2
+                  AND coalesce(k.spend_limit - u.spent - u.reserved, $3::bigint) >= GREATEST($4::bigint, 1)
+                FOR UPDATE OF u
+            ), granted AS (
+                UPDATE key_limit_usage u SET reserved = u.reserved + f.amount FROM free f
+                WHERE u.api_key_id = f.api_key_id AND u.period_start = f.period_start RETURNING f.amount
+            ), lease AS (
+                INSERT INTO key_limit_leases (node_id, api_key_id, period_start, amount, expires_at)
+                SELECT $5, $1, $2, amount, now() + $6::int * interval '1 second' FROM granted
+                ON CONFLICT (node_id, api_key_id, period_start) DO UPDATE
+                    SET amount = key_limit_leases.amount + EXCLUDED.amount, expires_at = EXCLUDED.expires_at
+            )
+            SELECT coalesce((SELECT amount FROM granted), 0)::bigint""";
+
+    private static final String ENSURE_PERIOD = """
+            INSERT INTO key_limit_usage (api_key_id, period_start, spent, reserved) VALUES ($1, $2, 0, 0)
+            ON CONFLICT (api_key_id, period_start) DO NOTHING""";
+
+    private static final String LOCK_PERIODS = """
+            SELECT 1 FROM key_limit_usage
+            WHERE (api_key_id, period_start) IN (SELECT * FROM unnest($1::bigint[], $2::timestamptz[]))
+            ORDER BY api_key_id, period_start FOR UPDATE""";
 
     /**
-     * Request {@code $1} ended: its hold leaves the reservations and what it cost ({@code $2}) joins the period's spend,
-     * in one statement that does nothing when the hold is gone. So a retried settlement never counts twice; a hold the
-     * sweep already released (its node renewed nothing for a whole TTL) counts nothing.
+     * A usage batch's charges of limited keys, per period ({@code $1}, {@code $2}, {@code $3}): added to what the
+     * period spent, and taken out of node {@code $4}'s lease of it — by at most what that lease holds (a node whose
+     * lease was swept must not eat into another node's).
      */
-    private static final String SETTLE = """
-            WITH released AS (
-                DELETE FROM key_limit_holds WHERE request_id = $1 RETURNING api_key_id, period_start, amount)
-            UPDATE key_limit_usage u SET reserved = u.reserved - r.amount, spent = u.spent + $2::bigint
-            FROM released r WHERE u.api_key_id = r.api_key_id AND u.period_start = r.period_start""";
-
-    /** Renews the holds this node still has in flight; others of the node (settled, or lost) are left to expire. */
-    private static final String RENEW = """
-            UPDATE key_limit_holds SET expires_at = now() + $2::int * interval '1 second'
-            WHERE node_id = $1 AND request_id = ANY($3::text[])""";
-
-    /**
-     * Releases the holds nobody renewed (their node died or lost them). SKIP LOCKED leaves a hold that its request is
-     * settling right now to that settlement, so each hold leaves the reservations exactly once.
-     */
-    private static final String SWEEP = """
-            WITH expired AS (
-                DELETE FROM key_limit_holds WHERE request_id IN (
-                    SELECT request_id FROM key_limit_holds WHERE expires_at < now()
-                    ORDER BY request_id FOR UPDATE SKIP LOCKED)
-                RETURNING api_key_id, period_start, amount),
-            per_period AS (
-                SELECT api_key_id, period_start, sum(amount)::bigint AS amount FROM expired GROUP BY 1, 2)
-            UPDATE key_limit_usage u SET reserved = u.reserved - p.amount
-            FROM per_period p WHERE u.api_key_id = p.api_key_id AND u.period_start = p.period_start
-            RETURNING p.amount""";
+    private static final String SPEND = """
+            WITH spend AS (
+                SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS t(api_key_id, period_start, amount)
+            ), held AS (
+                SELECT l.api_key_id, l.period_start, LEAST(l.amount, s.amount) AS cut
+                FROM key_limit_leases l JOIN spend s ON s.api_key_id = l.api_key_id AND s.period_start = l.period_start
+                WHERE l.node_id = $4
+                FOR UPDATE OF l
+            ), lease AS (
+                UPDATE key_limit_leases l SET amount = l.amount - h.cut FROM held h
+                WHERE l.node_id = $4 AND l.api_key_id = h.api_key_id AND l.period_start = h.period_start
+            )
+            UPDATE key_limit_usage u SET spent = u.spent + s.amount, reserved = u.reserved - coalesce(h.cut, 0)
+            FROM spend s LEFT JOIN held h ON h.api_key_id = s.api_key_id AND h.period_start = s.period_start
+            WHERE u.api_key_id = s.api_key_id AND u.period_start = s.period_start""";
 
     private final Pool pool;
 
@@ -68,44 +78,133 @@ public final class KeyLimitRepository implements BillingContract.KeyLimits {
         this.pool = pool;
     }
 
-    /** True when the hold was taken; false when the period's remaining limit cannot cover it. */
-    public Future<Boolean> reserve(String requestId, String nodeId, int ttlSeconds, long keyId,
-            OffsetDateTime periodStart, long amount, long limit) {
-        return pool.preparedQuery(RESERVE)
-                .execute(Tuple.tuple().addLong(keyId).addOffsetDateTime(periodStart).addLong(amount).addLong(limit)
-                        .addString(requestId).addString(nodeId).addInteger(ttlSeconds))
-                .map(rows -> rows.rowCount() == 1);
+    /** The amount leased (0 when less than {@code need} was free). */
+    public Future<Long> lease(String nodeId, Period period, long want, long need, int ttlSeconds) {
+        return pool.withTransaction(conn -> conn.preparedQuery(ENSURE_PERIOD)
+                .execute(Tuple.of(period.keyId(), period.start()))
+                .compose(ensured -> conn.preparedQuery(LEASE).execute(Tuple.tuple().addLong(period.keyId())
+                        .addOffsetDateTime(period.start()).addLong(want).addLong(need).addString(nodeId)
+                        .addInteger(ttlSeconds)))
+                .map(rows -> rows.iterator().next().getLong(0)));
     }
 
-    /** {@code 0 <= charged <= the hold}: the hold of a request that ended. Idempotent. */
-    public Future<Void> settle(String requestId, long charged) {
-        return pool.preparedQuery(SETTLE).execute(Tuple.of(requestId, charged)).mapEmpty();
+    /** Renews this node's leases; returns the periods whose lease rows still exist. */
+    public Future<Collection<Period>> renew(String nodeId, int ttlSeconds) {
+        return pool.preparedQuery("""
+                        UPDATE key_limit_leases SET expires_at = now() + $2::int * interval '1 second'
+                        WHERE node_id = $1 RETURNING api_key_id, period_start""")
+                .execute(Tuple.of(nodeId, ttlSeconds))
+                .map(rows -> {
+                    List<Period> alive = new ArrayList<>();
+                    for (Row row : rows) {
+                        alive.add(new Period(row.getLong(0), row.getOffsetDateTime(1)));
+                    }
+                    return alive;
+                });
     }
 
-    public Future<Void> renew(String nodeId, int ttlSeconds, String[] requestIds) {
-        return pool.preparedQuery(RENEW).execute(Tuple.of(nodeId, ttlSeconds, requestIds)).mapEmpty();
+    /** Gives back part of a lease: at most what this node's lease row holds. */
+    public Future<Void> release(String nodeId, Period period, long amount) {
+        if (amount <= 0) {
+            return Future.succeededFuture();
+        }
+        return pool.withTransaction(conn -> lockPeriods(conn, List.of(period))
+                .compose(locked -> conn.preparedQuery("""
+                                WITH held AS (
+                                    SELECT LEAST(amount, $4::bigint) AS cut FROM key_limit_leases
+                                    WHERE node_id = $1 AND api_key_id = $2 AND period_start = $3 FOR UPDATE
+                                ), lease AS (
+                                    UPDATE key_limit_leases l SET amount = l.amount - h.cut FROM held h
+                                    WHERE l.node_id = $1 AND l.api_key_id = $2 AND l.period_start = $3
+                                )
+                                UPDATE key_limit_usage u SET reserved = u.reserved - h.cut FROM held h
+                                WHERE u.api_key_id = $2 AND u.period_start = $3""")
+                        .execute(Tuple.of(nodeId, period.keyId(), period.start(), amount)))
+                .mapEmpty());
     }
 
-    /** The nano-USD released, summed over the periods it went back to. */
+    /** Releases every lease whose node stopped renewing it (a crashed node); the nano-USD given back. */
     public Future<Long> sweepExpired() {
-        return pool.preparedQuery(SWEEP).execute().map(rows -> {
-            long released = 0;
-            for (Row row : rows) {
-                released += row.getLong(0);
-            }
-            return released;
-        });
+        return pool.withTransaction(conn -> conn.query("""
+                        SELECT 1 FROM key_limit_usage u
+                        WHERE EXISTS (SELECT 1 FROM key_limit_leases l WHERE l.api_key_id = u.api_key_id
+                                      AND l.period_start = u.period_start AND l.expires_at < now())
+                        ORDER BY u.api_key_id, u.period_start FOR UPDATE""").execute()
+                .compose(locked -> conn.query("""
+                        WITH dead AS (
+                            DELETE FROM key_limit_leases WHERE expires_at < now()
+                            RETURNING api_key_id, period_start, amount
+                        ), per_period AS (
+                            SELECT api_key_id, period_start, sum(amount)::bigint AS total FROM dead GROUP BY 1, 2
+                        )
+                        UPDATE key_limit_usage u SET reserved = GREATEST(u.reserved - p.total, 0)
+                        FROM per_period p WHERE u.api_key_id = p.api_key_id AND u.period_start = p.period_start
+                        RETURNING p.total""").execute())
+                .map(rows -> {
+                    long released = 0;
+                    for (Row row : rows) {
+                        released += row.getLong(0);
+                    }
+                    return released;
+                }));
+    }
+
+    /** Removes this node's lease rows entirely, returning what they held to the periods (a graceful stop). */
+    public Future<Void> releaseAll(String nodeId) {
+        return pool.withTransaction(conn -> conn.preparedQuery("""
+                        SELECT 1 FROM key_limit_usage u
+                        WHERE EXISTS (SELECT 1 FROM key_limit_leases l WHERE l.api_key_id = u.api_key_id
+                                      AND l.period_start = u.period_start AND l.node_id = $1)
+                        ORDER BY u.api_key_id, u.period_start FOR UPDATE""").execute(Tuple.of(nodeId))
+                .compose(locked -> conn.preparedQuery("""
+                                WITH mine AS (
+                                    DELETE FROM key_limit_leases WHERE node_id = $1
+                                    RETURNING api_key_id, period_start, amount
+                                )
+                                UPDATE key_limit_usage u SET reserved = GREATEST(u.reserved - m.amount, 0)
+                                FROM mine m WHERE u.api_key_id = m.api_key_id AND u.period_start = m.period_start""")
+                        .execute(Tuple.of(nodeId)))
+                .mapEmpty());
     }
 
     @Override
-    public Future<Long> committed(long keyId, OffsetDateTime periodStart) {
+    public Future<Void> spend(SqlConnection transaction, String nodeId, List<BillingContract.KeySpend> spends) {
+        if (spends.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        List<Period> periods = new ArrayList<>();
+        Long[] keys = new Long[spends.size()];
+        OffsetDateTime[] starts = new OffsetDateTime[spends.size()];
+        Long[] amounts = new Long[spends.size()];
+        for (int i = 0; i < spends.size(); i++) {
+            BillingContract.KeySpend spend = spends.get(i);
+            keys[i] = spend.keyId();
+            starts[i] = spend.periodStart();
+            amounts[i] = spend.amount();
+            periods.add(new Period(spend.keyId(), spend.periodStart()));
+        }
+        return lockPeriods(transaction, periods)
+                .compose(locked -> transaction.preparedQuery(SPEND)
+                        .execute(Tuple.tuple().addValue(keys).addValue(starts).addValue(amounts).addString(nodeId)))
+                .mapEmpty();
+    }
+
+    /** What the key's period has spent plus what it has leased to nodes (0 for a period nothing was leased of). */
+    public Future<Long> spentAndLeased(long keyId, OffsetDateTime periodStart) {
         return pool.preparedQuery("""
                         SELECT coalesce((SELECT spent + reserved FROM key_limit_usage
                                          WHERE api_key_id = $1 AND period_start = $2), 0)::bigint""")
                 .execute(Tuple.of(keyId, periodStart))
-                .map(rows -> {
-                    Row row = rows.iterator().next();
-                    return row.getLong(0);
-                });
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    private static Future<?> lockPeriods(SqlConnection conn, List<Period> periods) {
+        Long[] keys = new Long[periods.size()];
+        OffsetDateTime[] starts = new OffsetDateTime[periods.size()];
+        for (int i = 0; i < periods.size(); i++) {
+            keys[i] = periods.get(i).keyId();
+            starts[i] = periods.get(i).start();
+        }
+        return conn.preparedQuery(LOCK_PERIODS).execute(Tuple.tuple().addValue(keys).addValue(starts));
     }
 }

@@ -15,27 +15,17 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Stage "limits": a key's spend limit (OpenRouter's {@code limit} / {@code limit_reset}), with the same no-overdraft
- * guarantee as the balance. Before the provider is called, the request's worst case (the one {@link AdmitStage}
- * reserves) is held against the key's period in PostgreSQL; {@link SettleStage} settles the hold to the actual cost
- * when the request ends, whatever happened (a refusal, a failure and a client gone release it; cancelled and
- * estimated usage are settled like any other). A key whose period cannot cover the hold is refused with 402,
+ * guarantee as the balance, and the same mechanism ({@link KeyLimitBook}, a {@link LeaseBook}): before the provider is
+ * called, the request's worst case (the one {@link AdmitStage} reserves) is held against the node's lease of the
+ * key's period, in memory; {@link SettleStage} settles the hold to the actual cost when the request ends, whatever
+ * happened (a refusal, a failure and a client gone release it; cancelled and estimated usage are settled like any
+ * other), and the usage batch that bills the cost takes it out of the node's lease and adds it to the period's spend,
+ * in the balance charge's transaction. A key whose period cannot cover the hold is refused with 402,
  * {@code metadata.limit_source = "key"}, before anything is reserved or called. A key without a limit costs one null
  * check: no query, no allocation.
- *
- * <p><b>Why one conditional statement per request, not a lease per node.</b> A request of a limited key costs two
- * statements (hold, settle) that lock its period row ({@link KeyLimitRepository}); the row lock orders every request
- * of every node, so the limit is exact across nodes with no lease protocol and no credit stranded on a node that
- * holds a slice of a small limit while another node refuses. Limited keys are the exception (budgets handed to a team
- * or an app), and their requests already wait for an upstream that takes hundreds of milliseconds; a sub-millisecond
- * indexed upsert is noise beside it. Each hold is a row owned by its node and renewed by the node's heartbeat
- * ({@link KeyHolds}); a node that dies between hold and settle stops renewing, and the sweep gives its holds back to
- * the period after the lease TTL, exactly once. A per-node lease of the key's period, as {@link CreditBook} does for
- * balances, is the upgrade path should one hot key ever need more than one row can take.
  *
  * <p><b>Periods</b> are UTC: a day from 00:00, a week from Monday 00:00 (as OpenRouter), a month from the 1st; a key
  * without {@code limit_reset} has one period for its whole life. The hold names the period it was taken in and is
@@ -44,20 +34,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class LimitsStage implements Stage {
 
-    private static final Logger log = LoggerFactory.getLogger(LimitsStage.class);
     /** The period of a key whose limit never resets. */
     static final OffsetDateTime FOREVER = Instant.EPOCH.atOffset(ZoneOffset.UTC);
 
     /** A request's hold on its key's period; {@link SettleStage} settles it. */
-    record KeyHold(long keyId, OffsetDateTime periodStart, long amount) {
-    }
+    static final Exchange.Key<LeaseBook.Reservation> HOLD = new Exchange.Key<>("billing.key-hold");
 
-    static final Exchange.Key<KeyHold> HOLD = new Exchange.Key<>("billing.key-hold");
-
-    private final KeyHolds limits;
+    private final KeyLimitBook limits;
     private final Clock clock;
 
-    public LimitsStage(KeyHolds limits, Clock clock) {
+    public LimitsStage(KeyLimitBook limits, Clock clock) {
         this.limits = limits;
         this.clock = clock;
     }
@@ -72,19 +58,18 @@ public final class LimitsStage implements Stage {
         if (worstCase == 0) {
             return DONE;
         }
-        long keyId = exchange.principal().keyId();
-        OffsetDateTime period = periodStart(limit.reset(), clock.instant());
-        return limits.hold(exchange.id(), keyId, period, worstCase, limit.amount()).recover(failure -> {
-            log.error("[{}] holding the limit of key {} failed: {}", exchange.id(), keyId, failure.toString());
-            return Future.failedFuture(new ApiException(ErrorCodes.UNAVAILABLE,
-                    "billing is unavailable; try again shortly"));
-        }).compose(held -> {
-            if (!held) {
-                return Future.failedFuture(limitReached());
-            }
-            exchange.put(HOLD, new KeyHold(keyId, period, worstCase));
-            return DONE;
+        KeyLimitBook.Period period = new KeyLimitBook.Period(exchange.principal().keyId(),
+                periodStart(limit.reset(), clock.instant()));
+        return limits.reserve(period, worstCase).map(hold -> {
+            exchange.put(HOLD, hold);
+            return null;
         });
+    }
+
+    /** The period whose limit the request's cost counts against, or null (its key has no limit, or it held none). */
+    public static OffsetDateTime limitPeriod(Exchange exchange) {
+        LeaseBook.Reservation hold = exchange.get(HOLD);
+        return hold == null ? null : ((KeyLimitBook.Period) hold.holder()).start();
     }
 
     /** The start of the UTC period that {@code now} falls in. */

@@ -1,7 +1,7 @@
 package co.corouter.server.billing;
 
 import co.corouter.plugin.api.Usage;
-import co.corouter.server.billing.CreditBook.Reservation;
+import co.corouter.server.billing.LeaseBook.Reservation;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
@@ -31,9 +31,9 @@ public final class SettleStage implements Stage {
     private static final Logger log = LoggerFactory.getLogger(SettleStage.class);
 
     private final CreditBook credits;
-    private final KeyHolds limits;
+    private final KeyLimitBook limits;
 
-    public SettleStage(CreditBook credits, KeyHolds limits) {
+    public SettleStage(CreditBook credits, KeyLimitBook limits) {
         this.credits = credits;
         this.limits = limits;
     }
@@ -47,22 +47,12 @@ public final class SettleStage implements Stage {
             credits.settle(reservation, charged);
             exchange.charged(charged);
         }
-        LimitsStage.KeyHold hold = exchange.get(LimitsStage.HOLD);
-        return hold == null ? DONE : settle(exchange, hold, charged);
-    }
-
-    /**
-     * Settles the key's hold (the same worst case as the credit reservation, so {@code charged} never exceeds it). The
-     * response waits for it, so a client that reads its key's usage after an answer sees the answer counted. A hold
-     * the database could not settle stays held (the key looks more used than it is, never less) and is retried.
-     */
-    private Future<Void> settle(Exchange exchange, LimitsStage.KeyHold hold, long charged) {
-        return limits.settle(exchange.id(), Math.min(charged, hold.amount()))
-                .recover(failure -> {
-                    log.error("[{}] settling the limit hold of key {} failed; {} nano-USD stay held until a retry: {}",
-                            exchange.id(), hold.keyId(), hold.amount(), failure.toString());
-                    return DONE;
-                });
+        Reservation hold = exchange.get(LimitsStage.HOLD);
+        if (hold != null) {
+            // the same worst case as the credit reservation, so charged never exceeds it
+            limits.settle(hold, Math.min(charged, hold.amount()));
+        }
+        return DONE;
     }
 
     private static long cost(Exchange exchange) {

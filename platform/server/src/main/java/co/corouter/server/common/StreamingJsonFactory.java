@@ -1,9 +1,8 @@
 package co.corouter.server.common;
 
+import co.corouter.plugin.api.ContentJson;
 import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
@@ -20,8 +19,9 @@ import java.io.StringWriter;
  * Vert.x's JSON codec for corouter (registered as a {@code io.vertx.core.spi.JsonFactory} service). With
  * jackson-databind on the classpath Vert.x would encode every {@code JsonObject} through databind's map
  * serialiser; this codec writes them with Jackson's streaming generator instead (the hot path encodes a response
- * per request), and writes money as plain decimals ({@code 0.000000165}, never {@code 1.65E-7}). It reads with
- * {@link ContentJson#parser}, which keeps no field names.
+ * per request), and writes money as plain decimals ({@code 0.000000165}, never {@code 1.65E-7}). It reads and writes
+ * with {@link ContentJson#FACTORY}, which keeps no field names and recycles no buffers: a body read into an object,
+ * or an object written, leaves nothing behind.
  */
 public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory {
 
@@ -39,11 +39,6 @@ public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory
 
     static final class PlainDecimalCodec extends JacksonCodec {
 
-        private static final JsonFactory GENERATORS = JsonFactory.builder()
-                .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
-                .build();
-
-        /** Reads with {@link ContentJson#parser}: bodies read into objects leave no names behind. */
         @Override
         public <T> T fromString(String json, Class<T> type) throws DecodeException {
             try {
@@ -65,7 +60,7 @@ public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory
         @Override
         public String toString(Object object, boolean pretty) throws EncodeException {
             StringWriter writer = new StringWriter();
-            try (JsonGenerator generator = GENERATORS.createGenerator(writer)) {
+            try (JsonGenerator generator = ContentJson.FACTORY.createGenerator(writer)) {
                 if (pretty) {
                     generator.useDefaultPrettyPrinter();
                 }
@@ -79,7 +74,7 @@ public final class StreamingJsonFactory implements io.vertx.core.spi.JsonFactory
         @Override
         public Buffer toBuffer(Object object, boolean pretty) throws EncodeException {
             ByteBuf bytes = Unpooled.buffer(256);
-            try (JsonGenerator generator = GENERATORS.createGenerator(
+            try (JsonGenerator generator = ContentJson.FACTORY.createGenerator(
                     (java.io.OutputStream) new ByteBufOutputStream(bytes), JsonEncoding.UTF8)) {
                 if (pretty) {
                     generator.useDefaultPrettyPrinter();

@@ -1,8 +1,8 @@
 package co.corouter.server.ingress;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.server.accounts.AccountsContract;
 import co.corouter.server.common.ApiException;
-import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.common.Ids;
 import co.corouter.server.pipeline.Failure;
@@ -58,7 +58,7 @@ final class AnthropicCountTokens {
                         AnthropicDialect.send(response, Failure.of(failure, id), id);
                     }
                 })
-                .onComplete(done -> ContentJson.wipe());
+                .onComplete(done -> ContentJson.forget());
     }
 
     private Future<Integer> count(Buffer body) {
@@ -75,7 +75,7 @@ final class AnthropicCountTokens {
             try {
                 return promptTokens.applyAsInt(chat);
             } finally {
-                ContentJson.wipe();
+                ContentJson.forget();
             }
         }, false);
     }

@@ -1,20 +1,20 @@
 package co.corouter.server.ingress;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.server.common.ApiException;
-import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.routing.ModelCatalog;
 import co.corouter.server.routing.ProviderPreferences;
-import io.vertx.core.json.JsonArray;
-import java.util.ArrayList;
-import java.util.List;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Checks a chat-completions body in one streaming pass, without building it into objects — the body travels on as

@@ -1,7 +1,7 @@
 package co.corouter.server.ingress;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.server.common.ApiException;
-import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.ErrorCodes;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;

@@ -1,7 +1,7 @@
 package co.corouter.server.ingress;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.server.audit.AuditContract;
-import co.corouter.server.common.ContentJson;
 import co.corouter.server.common.Ids;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.Failure;
@@ -61,7 +61,7 @@ final class PipelineEndpoint {
                         if (exchange.delivered() != null) {
                             audit.record(exchange, delivered && !exchange.clientGone());
                         }
-                        ContentJson.wipe(); // what this loop parsed and wrote of the exchange, gone from its heap
+                        ContentJson.forget(); // what this loop parsed and wrote of the exchange, gone from its heap
                         guard.finished(watch);
                     });
                 })

@@ -1,7 +1,7 @@
 package co.corouter.server.metering;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.plugin.api.Usage;
-import co.corouter.server.common.ContentJson;
 import co.corouter.server.pipeline.Exchange;
 import co.corouter.server.pipeline.ParsedChat;
 import co.corouter.server.pipeline.Stage;
@@ -67,7 +67,7 @@ public final class CountUsageStage implements Stage {
             try {
                 return prompt.getAsInt();
             } finally {
-                ContentJson.wipe(); // the prompt, parsed on this worker, gone from its heap
+                ContentJson.forget(); // the prompt, parsed on this worker, gone from its heap
             }
         }, false).map(tokens -> {
             exchange.usage(withPrompt(output, tokens));

@@ -30,7 +30,8 @@ public final class MeteringContract {
     /**
      * Metadata of one request that reached a provider: never content. {@code model}, {@code provider} and
      * {@code upstreamModel} name what served; {@code cost} is what the ledger is charged, in nano-dollars;
-     * {@code providerResponses} is the JSON list of every attempt when more than one was made (a fallback), else null.
+     * {@code providerResponses} is the JSON list of every attempt when more than one was made (a fallback), else null;
+     * {@code limitPeriod} is the start of the key's limit period the cost counts against (null: the key has no limit).
      */
     public record UsageRecord(
             String generationId,
@@ -54,7 +55,8 @@ public final class MeteringContract {
             int latencyMillis,
             long createdAtMillis,
             String providerResponses,
-            String api) {
+            String api,
+            java.time.OffsetDateTime limitPeriod) {
     }
 
     /** Usage rows as JSON objects (column names as keys; {@code cost} in nano-dollars). */

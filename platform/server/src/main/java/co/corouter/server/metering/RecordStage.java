@@ -76,7 +76,8 @@ public final class RecordStage implements Stage {
                 served.model().id(), served.endpoint().provider(), served.endpoint().upstreamModel(), chat.stream(),
                 status, errorCode, finishReason, u.promptTokens(), u.completionTokens(), u.cachedTokens(),
                 u.cacheWriteTokens(), u.reasoningTokens(), u.estimated(), exchange.cancelled(), exchange.charged(), exchange.latencyMillis(),
-                exchange.createdMillis(), attempts(exchange.attempts()), exchange.api()));
+                exchange.createdMillis(), attempts(exchange.attempts()), exchange.api(),
+                co.corouter.server.billing.LimitsStage.limitPeriod(exchange)));
         return DONE;
     }
 

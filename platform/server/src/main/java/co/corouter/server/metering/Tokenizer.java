@@ -1,7 +1,7 @@
 package co.corouter.server.metering;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.plugin.api.TokenCounter;
-import co.corouter.server.common.ContentJson;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.knuddels.jtokkit.Encodings;

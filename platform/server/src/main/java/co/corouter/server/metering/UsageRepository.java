@@ -70,11 +70,14 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
 
     private final Pool pool;
     private final BillingContract.UsageCharges charges;
+    private final BillingContract.KeySpends keySpends;
     private final AccountsContract.KeyUse keyUse;
 
-    public UsageRepository(Pool pool, BillingContract.UsageCharges charges, AccountsContract.KeyUse keyUse) {
+    public UsageRepository(Pool pool, BillingContract.UsageCharges charges, BillingContract.KeySpends keySpends,
+            AccountsContract.KeyUse keyUse) {
         this.pool = pool;
         this.charges = charges;
+        this.keySpends = keySpends;
         this.keyUse = keyUse;
     }
 
@@ -97,7 +100,8 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
             if (rows.isEmpty()) {
                 return Future.succeededFuture(Settled.NOTHING);
             }
-            return charges.collect(conn, nodeId, chargesOf(rows)).compose(collected -> {
+            return charges.collect(conn, nodeId, chargesOf(rows)).compose(collected -> keySpends
+                    .spend(conn, nodeId, keySpendsOf(rows)).map(collected)).compose(collected -> {
                 Map<Long, Long> transactions = new HashMap<>();
                 Map<Long, Long> balances = new HashMap<>();
                 collected.forEach((account, c) -> {
@@ -181,6 +185,21 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
     }
 
     /** Per account, the sum of its priced rows; the first such row's id keys the charge (a retry cannot repeat it). */
+    /** The batch's charges of limited keys, per key and period, in lock order. */
+    static List<BillingContract.KeySpend> keySpendsOf(List<UsageRecord> rows) {
+        TreeMap<Long, TreeMap<OffsetDateTime, Long>> sums = new TreeMap<>();
+        for (UsageRecord r : rows) {
+            if (r.cost() > 0 && r.limitPeriod() != null) {
+                sums.computeIfAbsent(r.apiKeyId(), key -> new TreeMap<>()).merge(r.limitPeriod(), r.cost(),
+                        Math::addExact);
+            }
+        }
+        List<BillingContract.KeySpend> spends = new ArrayList<>();
+        sums.forEach((key, periods) -> periods.forEach((start, amount) ->
+                spends.add(new BillingContract.KeySpend(key, start, amount))));
+        return spends;
+    }
+
     static List<BillingContract.UsageCharge> chargesOf(List<UsageRecord> rows) {
         Map<Long, long[]> totals = new TreeMap<>();
         Map<Long, String> firstIds = new HashMap<>();
@@ -264,7 +283,7 @@ public final class UsageRepository implements MeteringContract.UsageQueries {
         UsageRecord free = new UsageRecord(r.generationId(), r.accountId(), r.apiKeyId(), r.model(), r.provider(),
                 r.upstreamModel(), r.streamed(), r.status(), "charge_failed", r.finishReason(), r.promptTokens(),
                 r.completionTokens(), r.cachedTokens(), r.cacheWriteTokens(), r.reasoningTokens(), r.usageEstimated(),
-                r.cancelled(), 0, r.latencyMillis(), r.createdAtMillis(), r.providerResponses(), r.api());
+                r.cancelled(), 0, r.latencyMillis(), r.createdAtMillis(), r.providerResponses(), r.api(), null);
         Tuple params = Tuple.tuple().addValue(r.generationId()).addValue(r.accountId()).addValue(r.apiKeyId())
                 .addValue(r.model()).addValue(r.provider()).addValue(r.upstreamModel()).addValue(r.streamed())
                 .addValue(r.status()).addValue(r.finishReason()).addValue(r.promptTokens())

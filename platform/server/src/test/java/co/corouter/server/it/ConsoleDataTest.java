@@ -382,7 +382,8 @@ class ConsoleDataTest {
 
         var pool = NODE.node().pool();
         RetentionJob job = new RetentionJob(new ServerOptions.RetentionOptions(90, 90, 60),
-                new UsageRepository(pool, new LedgerRepository(pool), new AccountRepository(pool)), pool,
+                new UsageRepository(pool, new LedgerRepository(pool),
+                        new co.corouter.server.billing.KeyLimitRepository(pool), new AccountRepository(pool)), pool,
                 Clock.systemUTC());
         RetentionJob.Purged purged = await(job.runNow());
         assertThat(purged.generations()).isGreaterThanOrEqualTo(2);

@@ -256,8 +256,8 @@ class CrashRecoveryTest {
         // recovery: the survivor's sweep returns every lease of the dead nodes once their TTL has passed
         NodeProcess.awaitCondition("the leases of every killed node are swept",
                 Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> leaseRows(killed) == 0);
-        NodeProcess.awaitCondition("the key-limit holds of every killed node are swept",
-                Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> keyHoldRows(killed) == 0);
+        NodeProcess.awaitCondition("the key-limit leases of every killed node are swept",
+                Duration.ofSeconds(4L * LEASE_TTL_SECONDS + 20), () -> keyLimitLeaseRows(killed) == 0);
         Snapshot recovered = snapshot();
         recovered.assertBalanced("after recovery (seed " + seed + ")");
         assertThat(recovered.leaseRowsByNode.keySet()).as("only the survivor leases credit")
@@ -641,31 +641,31 @@ class CrashRecoveryTest {
         }
     }
 
-    /** An account with {@code usd} of credit and one key, through the node's operator API. */
-    static long keyHoldRows(List<String> nodes) {
-        return sql("SELECT count(*) FROM key_limit_holds WHERE node_id = ANY($1::text[])",
+    static long keyLimitLeaseRows(List<String> nodes) {
+        return sql("SELECT count(*) FROM key_limit_leases WHERE node_id = ANY($1::text[])",
                 (Object) nodes.toArray(String[]::new)).iterator().next().getLong(0);
     }
 
     /**
-     * After the last node stopped, the limited key holds nothing: every hold of a killed node was swept back, every
-     * other one settled. Its period's spend covers every charge of its rows; what exceeds them is the cost of answers
-     * that were settled against the key but died with their node before their usage row was written (never charged).
+     * After the last node stopped, the limited key's period is leased to no node: every lease of a killed node was
+     * swept back, the others returned on stop. Its spend is exactly what its usage rows were charged: the spend and
+     * the charge are written by the same transaction, so an answer that died with its node is in neither.
      */
     static void assertKeyLimitRecovered(Account account, Snapshot end) {
         Row period = sql("SELECT spent, reserved FROM key_limit_usage WHERE api_key_id = $1", account.keyId())
                 .iterator().next();
-        long holds = sql("SELECT count(*) FROM key_limit_holds WHERE api_key_id = $1", account.keyId()).iterator()
+        long leases = sql("SELECT count(*) FROM key_limit_leases WHERE api_key_id = $1", account.keyId()).iterator()
                 .next().getLong(0);
         long charged = sql("SELECT coalesce(sum(cost), 0)::bigint FROM generations WHERE api_key_id = $1",
                 account.keyId()).iterator().next().getLong(0);
-        assertThat(holds).as("key-limit holds left").isZero();
-        assertThat(period.getLong("reserved")).as("key-limit reservations left").isZero();
-        assertThat(period.getLong("spent")).as("the key's spend against its charged rows").isGreaterThanOrEqualTo(charged);
-        System.out.printf("limited key: spent %d nano-USD, its rows charged %d (%d settled but lost with a node)%n",
-                period.getLong("spent"), charged, period.getLong("spent") - charged);
+        assertThat(leases).as("key-limit lease rows left").isZero();
+        assertThat(period.getLong("reserved")).as("key-limit credit still leased").isZero();
+        assertThat(period.getLong("spent")).as("the key's spend against its charged rows").isEqualTo(charged);
+        System.out.printf("limited key: spent %d nano-USD, exactly what its rows were charged%n",
+                period.getLong("spent"));
     }
 
+    /** An account with {@code usd} of credit and one key, through the node's operator API. */
     static Account createAccount(NodeProcess node, String name, String usd) throws Exception {
         long id = new JsonObject(expect(201, admin(node, "POST", "/admin/accounts",
                 new JsonObject().put("name", "crash-" + name + "-" + System.nanoTime())))).getLong("id");

@@ -63,6 +63,20 @@ class KeyLimitsTest {
         return rows.isEmpty() ? null : rows.get(0);
     }
 
+    /** What the nodes' lease rows hold of the key's periods. */
+    static long leased(long keyId) {
+        return NODE.sql("SELECT coalesce(sum(amount), 0)::bigint FROM key_limit_leases WHERE api_key_id = $1", keyId)
+                .iterator().next().getLong(0);
+    }
+
+    /** The period's reserved is what its leases hold, and spent + reserved never exceeds the limit. */
+    static void assertPeriodConsistent(long keyId, long limit) {
+        Row period = period(keyId);
+        assertThat(period.getLong(1)).as("reserved = the nodes' leases").isEqualTo(leased(keyId));
+        assertThat(period.getLong(0) + period.getLong(1)).as("spent + leased within the limit")
+                .isLessThanOrEqualTo(limit);
+    }
+
     static void assertRefusedByKeyLimit(HttpResponse<String> response) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(402);
         assertThat(new JsonObject(response.body()).getJsonObject("error").getJsonObject("metadata")
@@ -94,11 +108,12 @@ class KeyLimitsTest {
         }
         assertThat(ok).isEqualTo(100);
         assertThat(NODE.upstream().requestCount()).as("upstream calls").isEqualTo(100);
-        Row period = period(account.keyId());
-        assertThat(period.getLong(0)).as("settled usage of the key").isEqualTo(100 * PER_REQUEST);
-        assertThat(period.getLong(1)).as("still held").isZero();
 
         NODE.flushUsage();
+        Row period = period(account.keyId());
+        assertThat(period.getLong(0)).as("settled usage of the key").isEqualTo(100 * PER_REQUEST);
+        assertThat(period.getLong(1)).as("still leased").isZero();
+        assertThat(leased(account.keyId())).isZero();
         assertThat(NODE.balance(account.id())).isEqualTo(10_000_000_000L - 100 * PER_REQUEST);
         assertThat(NODE.usageRows(account.id())).isEqualTo(100);
         NODE.assertLedgerBalances();
@@ -129,64 +144,68 @@ class KeyLimitsTest {
         }
         assertThat(ok).isEqualTo(50);
         assertThat(NODE.upstream().requestCount() + OTHER_NODE.upstream().requestCount()).isEqualTo(50);
-        assertThat(period(account.keyId()).getLong(0)).isEqualTo(50 * PER_REQUEST);
         NODE.flushUsage();
         OTHER_NODE.flushUsage();
+        assertThat(period(account.keyId()).getLong(0)).isEqualTo(50 * PER_REQUEST);
+        assertPeriodConsistent(account.keyId(), 50 * PER_REQUEST);
         assertThat(NODE.balance(account.id())).isEqualTo(10_000_000_000L - 50 * PER_REQUEST);
         NODE.assertLedgerBalances();
     }
 
-    static long holdRows(long keyId) {
-        return NODE.sql("SELECT count(*) FROM key_limit_holds WHERE api_key_id = $1", keyId).iterator().next()
-                .getLong(0);
+    static long leaseRowsOf(String node, long keyId) {
+        return NODE.sql("SELECT count(*) FROM key_limit_leases WHERE node_id = $1 AND api_key_id = $2", node, keyId)
+                .iterator().next().getLong(0);
     }
 
     @Test
-    void aHoldLeftByANodeThatDiedIsGivenBackToTheKeysPeriodOnceAfterTheLeaseTtl() {
+    void aLeaseLeftByANodeThatDiedIsGivenBackToTheKeysPeriodOnceAfterTheLeaseTtl() {
         CLOCK.set(Instant.now());
         CorouterNode.Account account = NODE.newAccount("10.00");
         setLimit(account.keyId(), new JsonObject().put("limit_usd", "0.005"));
-        // what the reservation statement leaves behind when its node is killed before the request settles
+        // what a node killed while holding a slice of the key's period leaves behind
         NODE.sql("""
                 INSERT INTO key_limit_usage (api_key_id, period_start, spent, reserved) VALUES ($1, $2, 0, $3)""",
                 account.keyId(), FOREVER, 3 * PER_REQUEST);
         NODE.sql("""
-                INSERT INTO key_limit_holds (request_id, node_id, api_key_id, period_start, amount, expires_at)
-                VALUES ('gen-killed-' || $1, 'killed-node', $1, $2, $3, now() + interval '8 seconds')""",
+                INSERT INTO key_limit_leases (node_id, api_key_id, period_start, amount, expires_at)
+                VALUES ('killed-node', $1, $2, $3, now() + interval '8 seconds')""",
                 account.keyId(), FOREVER, 3 * PER_REQUEST);
         assertThat(call(account.key()).statusCode()).isEqualTo(200);
         assertThat(call(account.key()).statusCode()).isEqualTo(200);
         assertRefusedByKeyLimit(call(account.key()));
 
-        NODE.awaitCondition("the dead node's hold is swept", () -> holdRows(account.keyId()) == 0);
-        assertThat(period(account.keyId()).getLong(1)).as("reserved").isZero();
+        NODE.awaitCondition("the dead node's lease is swept", () -> leaseRowsOf("killed-node", account.keyId()) == 0);
+        NODE.flushUsage();
         assertThat(period(account.keyId()).getLong(0)).as("spent").isEqualTo(2 * PER_REQUEST);
+        assertThat(period(account.keyId()).getLong(1)).as("leased").isZero();
         for (int i = 0; i < 3; i++) {
             assertThat(call(account.key()).statusCode()).isEqualTo(200);
         }
         assertRefusedByKeyLimit(call(account.key()));
+        NODE.flushUsage();
         assertThat(period(account.keyId()).getLong(0)).isEqualTo(5 * PER_REQUEST);
         assertThat(period(account.keyId()).getLong(1)).isZero();
-        assertThat(holdRows(account.keyId())).isZero();
+        assertThat(leased(account.keyId())).isZero();
     }
 
     @Test
-    void aRequestInFlightLongerThanTheLeaseTtlKeepsItsHoldAndSettlesItOnce() {
+    void aRequestInFlightLongerThanTheLeaseTtlKeepsItsLeaseAndIsChargedOnce() {
         CLOCK.set(Instant.now());
         CorouterNode.Account account = NODE.newAccount("10.00");
         setLimit(account.keyId(), new JsonObject().put("limit_usd", "0.001"));
         OTHER_NODE.upstream().reset();
         OTHER_NODE.upstream().behave(Behaviour.normal().delayMs(12_000).completionTokens(100));
         try {
-            // the hold would expire 5 s in and OTHER_NODE sweeps every 5 s: at least one sweep runs after that; the heartbeat keeps its hold alive
+            // the lease would expire 5 s in and OTHER_NODE sweeps every 5 s: at least one sweep runs after that; the heartbeat keeps the lease alive
             HttpResponse<String> slow = OTHER_NODE.chat(account.key(), ConcurrencyTest.BODY);
             assertThat(slow.statusCode()).as(slow.body()).isEqualTo(200);
         } finally {
             OTHER_NODE.upstream().reset();
         }
+        OTHER_NODE.flushUsage();
         assertThat(period(account.keyId()).getLong(0)).as("spent").isEqualTo(PER_REQUEST);
-        assertThat(period(account.keyId()).getLong(1)).as("reserved").isZero();
-        assertThat(holdRows(account.keyId())).isZero();
+        assertThat(period(account.keyId()).getLong(1)).as("leased").isZero();
+        assertThat(leased(account.keyId())).isZero();
         assertRefusedByKeyLimit(call(account.key()));
     }
 
@@ -206,6 +225,7 @@ class KeyLimitsTest {
             assertThat(call(second.getString("key")).statusCode()).isEqualTo(200);
         }
         assertRefusedByKeyLimit(call(second.getString("key")));
+        NODE.flushUsage();
         assertThat(period(account.keyId()).getLong(0)).isEqualTo(2 * PER_REQUEST);
         assertThat(period(second.getLong("id")).getLong(0)).isEqualTo(3 * PER_REQUEST);
 
@@ -300,10 +320,13 @@ class KeyLimitsTest {
         assertThat(refused.statusCode()).isEqualTo(402);
         assertThat(new JsonObject(refused.body()).getJsonObject("error").getJsonObject("metadata")
                 .getString("limit_source")).isEqualTo("balance");
-        // the key's hold of the refused request was released
+        // the key's hold of the refused request went back to the node's lease: it still has $0.999 to spend
+        NODE.flushUsage();
         Row period = period(account.keyId());
         assertThat(period.getLong(0)).isEqualTo(PER_REQUEST);
-        assertThat(period.getLong(1)).isZero();
+        assertPeriodConsistent(account.keyId(), 1_000 * PER_REQUEST);
+        JsonObject data = new JsonObject(NODE.get("/v1/key", account.key()).body()).getJsonObject("data");
+        assertThat(data.getValue("limit_remaining").toString()).isEqualTo("0.999");
     }
 
     @Test

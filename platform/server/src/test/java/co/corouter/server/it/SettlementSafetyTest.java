@@ -40,7 +40,8 @@ class SettlementSafetyTest {
         vertx = Vertx.vertx();
         pool = CorouterNode.sharedDatabase().pool(vertx, 4);
         ledger = new LedgerRepository(pool);
-        usage = new UsageRepository(pool, ledger, new co.corouter.server.accounts.AccountRepository(pool));
+        usage = new UsageRepository(pool, ledger, new co.corouter.server.billing.KeyLimitRepository(pool),
+                new co.corouter.server.accounts.AccountRepository(pool));
     }
 
     @AfterEach
@@ -52,7 +53,7 @@ class SettlementSafetyTest {
     UsageRecord record(long accountId, long keyId, long cost) {
         return new UsageRecord("gen-test-" + UUID.randomUUID(), accountId, keyId, CorouterNode.MOCK_MODEL, "mock",
                 "mock-small", false, 200, null, "stop", 10, 10, 0, 0, 0, false, false, cost, 5,
-                System.currentTimeMillis(), null, "chat");
+                System.currentTimeMillis(), null, "chat", null);
     }
 
     long leased(long accountId) {

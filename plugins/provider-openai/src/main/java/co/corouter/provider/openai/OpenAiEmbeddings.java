@@ -1,12 +1,12 @@
 package co.corouter.provider.openai;
 
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.plugin.api.EmbeddingRequest;
 import co.corouter.plugin.api.Embeddings;
 import co.corouter.plugin.api.ProviderException;
 import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.TokenCounter;
 import co.corouter.plugin.api.Usage;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
@@ -36,13 +36,6 @@ final class OpenAiEmbeddings {
     /** OpenRouter-only fields: strict upstreams (OpenAI itself) reject unknown parameters with a 400. */
     private static final Set<String> ROUTER_ONLY_FIELDS = Set.of("models", "provider", "route", "transforms",
             "plugins", "usage", "debug");
-    /**
-     * Copied for every parse and interning nothing: a shared factory keeps every field name it reads (the keys of a
-     * client's tool schemas too) for the life of the process.
-     */
-    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-            .build();
-
     private OpenAiEmbeddings() {
     }
 
@@ -61,7 +54,7 @@ final class OpenAiEmbeddings {
         }
         byte[] bytes = request.raw().getBytes();
         boolean dimensions = false;
-        try (JsonParser parser = JSON.copy().createParser(bytes)) {
+        try (JsonParser parser = ContentJson.parser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("the request body is not a JSON object");
             }

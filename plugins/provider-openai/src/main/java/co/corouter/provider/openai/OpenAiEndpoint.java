@@ -3,6 +3,7 @@ package co.corouter.provider.openai;
 import co.corouter.plugin.api.ChatCompletion;
 import co.corouter.plugin.api.ChatRequest;
 import co.corouter.plugin.api.ChunkSink;
+import co.corouter.plugin.api.ContentJson;
 import co.corouter.plugin.api.EmbeddingRequest;
 import co.corouter.plugin.api.Embeddings;
 import co.corouter.plugin.api.ProviderEndpoint;
@@ -11,7 +12,6 @@ import co.corouter.plugin.api.ProviderException.Kind;
 import co.corouter.plugin.api.StreamOutcome;
 import co.corouter.plugin.api.TokenCounter;
 import co.corouter.plugin.api.Usage;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.Future;
@@ -48,13 +48,6 @@ import java.util.function.Supplier;
 final class OpenAiEndpoint implements ProviderEndpoint {
 
     private static final String EVENT_STREAM = "text/event-stream";
-    /**
-     * Copied for every parse and interning nothing: a shared factory keeps every field name it reads (the keys of a
-     * client's tool schemas too) for the life of the process.
-     */
-    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-            .build();
-
     private final Vertx vertx;
     private final OpenAiOptions options;
     private final TokenCounter tokens;
@@ -172,7 +165,7 @@ final class OpenAiEndpoint implements ProviderEndpoint {
         boolean choices = false;
         String finishReason = null;
         Usage usage = null;
-        try (JsonParser parser = JSON.copy().createParser(bytes)) {
+        try (JsonParser parser = ContentJson.parser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw notJson(status);
             }

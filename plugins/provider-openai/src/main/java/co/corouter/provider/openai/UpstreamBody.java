@@ -1,7 +1,7 @@
 package co.corouter.provider.openai;
 
 import co.corouter.plugin.api.ChatRequest;
-import com.fasterxml.jackson.core.JsonFactory;
+import co.corouter.plugin.api.ContentJson;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
@@ -21,13 +21,6 @@ final class UpstreamBody {
     /** OpenRouter-only fields: strict upstreams (OpenAI itself) reject unknown parameters with a 400. */
     private static final Set<String> ROUTER_ONLY_FIELDS = Set.of("models", "provider", "route", "transforms",
             "plugins", "usage", "debug");
-    /**
-     * Copied for every parse and interning nothing: a shared factory keeps every field name it reads (the keys of a
-     * client's tool schemas too) for the life of the process.
-     */
-    private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-            .build();
-
     private UpstreamBody() {
     }
 
@@ -40,7 +33,7 @@ final class UpstreamBody {
                 .appendString(stream ? ",\"stream\":true" : ",\"stream\":false");
         boolean capped = false;
         boolean streamOptions = false;
-        try (JsonParser parser = JSON.copy().createParser(bytes)) {
+        try (JsonParser parser = ContentJson.parser(bytes)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("the request body is not a JSON object");
             }
