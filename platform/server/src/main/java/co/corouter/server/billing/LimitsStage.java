@@ -15,6 +15,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Stage "limits": a key's spend limit (OpenRouter's {@code limit} / {@code limit_reset}), with the same no-overdraft
@@ -40,8 +41,14 @@ public final class LimitsStage implements Stage {
     /** A request's hold on its key's period; {@link SettleStage} settles it. */
     static final Exchange.Key<LeaseBook.Reservation> HOLD = new Exchange.Key<>("billing.key-hold");
 
+    /** The period {@code start} that the instants from {@code fromMillis} until {@code untilMillis} fall in. */
+    private record Window(long fromMillis, long untilMillis, OffsetDateTime start) {
+    }
+
     private final KeyLimitBook limits;
     private final Clock clock;
+    /** Per reset, the window of the last period computed: the date arithmetic runs once per period, not per request. */
+    private final AtomicReferenceArray<Window> windows = new AtomicReferenceArray<>(LimitReset.values().length);
 
     public LimitsStage(KeyLimitBook limits, Clock clock) {
         this.limits = limits;
@@ -59,7 +66,7 @@ public final class LimitsStage implements Stage {
             return DONE;
         }
         KeyLimitBook.Period period = new KeyLimitBook.Period(exchange.principal().keyId(),
-                periodStart(limit.reset(), clock.instant()));
+                currentPeriod(limit.reset(), clock.millis()));
         return limits.reserve(period, worstCase).map(hold -> {
             exchange.put(HOLD, hold);
             return null;
@@ -70,6 +77,23 @@ public final class LimitsStage implements Stage {
     public static OffsetDateTime limitPeriod(Exchange exchange) {
         LeaseBook.Reservation hold = exchange.get(HOLD);
         return hold == null ? null : ((KeyLimitBook.Period) hold.holder()).start();
+    }
+
+    private OffsetDateTime currentPeriod(LimitReset reset, long nowMillis) {
+        Window window = windows.get(reset.ordinal());
+        if (window == null || nowMillis < window.fromMillis || nowMillis >= window.untilMillis) {
+            OffsetDateTime start = periodStart(reset, Instant.ofEpochMilli(nowMillis));
+            OffsetDateTime until = switch (reset) {
+                case DAILY -> start.plusDays(1);
+                case WEEKLY -> start.plusWeeks(1);
+                case MONTHLY -> start.plusMonths(1);
+                case NEVER -> OffsetDateTime.MAX;
+            };
+            window = new Window(start.toInstant().toEpochMilli(),
+                    reset == LimitReset.NEVER ? Long.MAX_VALUE : until.toInstant().toEpochMilli(), start);
+            windows.set(reset.ordinal(), window);
+        }
+        return window.start;
     }
 
     /** The start of the UTC period that {@code now} falls in. */
