@@ -6,6 +6,8 @@
 #   scripts/bench/ab.sh ROOT_A ROOT_B [ROUNDS=6] [SECONDS=10] [plain|stream]
 #   KEY_LIMIT=100000 scripts/bench/ab.sh ...   the bench key gets a monthly spend limit of that many USD (issue 11:
 #                                              the cost of the limits stage for a limited key)
+#   AUDIT=file scripts/bench/ab.sh ...         the bench account opts in to audit logging into files (issue 12: the
+#                                              cost of an opted-in account)
 # ROOT_A/ROOT_B: checkouts with built jars (scripts/corouter build), e.g. a clone at the base commit and this one.
 set -euo pipefail
 if ! command -v wrk >/dev/null; then
@@ -36,7 +38,8 @@ models:
     pricing: { prompt_per_million: "1.00", completion_per_million: "2.00" }
 YAML
   p=$(free_port); port[$side]=$p
-  (cd "$d" && exec env COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$p COROUTER__PLUGINS__DIR="$root/var/plugins" COROUTER__HTTP__EVENT_LOOPS=1 \
+  audit_env=(); [[ ${AUDIT:-} == file ]] && audit_env=(COROUTER__AUDIT__FILE_ROOT="$d/audit-files" COROUTER__AUDIT__SPOOL_DIR="$d/audit-spool")
+  (cd "$d" && exec env "${audit_env[@]}" COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$p COROUTER__PLUGINS__DIR="$root/var/plugins" COROUTER__HTTP__EVENT_LOOPS=1 \
    COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE_URL="http://127.0.0.1:$up_port/v1" \
    taskset -c 1 java -Dab.side=$side -XX:ActiveProcessorCount=1 -Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch \
    -jar "$root/platform/server/target/corouter-server.jar" up --conf "$d/conf" > "$d/corouter.log" 2>&1) &
@@ -50,6 +53,10 @@ for side in A B; do
   admin "/admin/accounts/$acc/credits" '{"amount_usd":"100000","reason":"benchmark"}' >/dev/null
   created=$(admin "/admin/accounts/$acc/keys" '{"label":"bench"}')
   key[$side]=$(echo "$created" | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
+  if [[ ${AUDIT:-} == file ]]; then
+    curl -sf -X PUT "http://127.0.0.1:${port[$side]}/admin/accounts/$acc/audit" -H "Authorization: Bearer $token" \
+      -d '{"sink":"file","config":{"path":"bench"}}' >/dev/null
+  fi
   if [[ -n ${KEY_LIMIT:-} ]]; then
     kid=$(echo "$created" | python3 -c 'import sys,json; print(json.load(sys.stdin)["id"])')
     curl -sf -X PATCH "http://127.0.0.1:${port[$side]}/admin/keys/$kid" -H "Authorization: Bearer $token" \

@@ -216,6 +216,9 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
         return new String(id);
     }
 
+    /** How many spooled batches of an account are kept in memory for delivery. */
+    private static final int KEPT_BATCHES = 2;
+
     /** One account's delivery. Confined to the log's context. */
     private final class Channel {
 
@@ -226,6 +229,12 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
         final List<AuditRecord> pending = new ArrayList<>();
         long pendingBytes;
         final ArrayDeque<Spool.File> queue = new ArrayDeque<>();
+        /**
+         * The batches of the queue's head still in memory: sealed into the spool (which stays the durable copy) and
+         * handed to the destination as they are, so the normal path never reads a batch back and opens it. Dropped on
+         * a failure: a retry reads the spool.
+         */
+        final Map<Spool.File, AuditBatch> kept = new HashMap<>();
         long spoolBytes;
         boolean writing;
         long retryTimer = -1;
@@ -306,6 +315,9 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
                     spool.purge(accountId);
                     return null;
                 }
+                if (queue.size() < KEPT_BATCHES) {
+                    kept.put(file, batch); // on its way out now: delivered from memory, not read back and opened
+                }
                 queue.add(file);
                 pump();
                 return (Void) null;
@@ -333,7 +345,9 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
             }
             writing = true;
             Spool.File head = queue.peek();
-            destination().compose(d -> spool.read(head).compose(batch -> d.write(batch)
+            AuditBatch inMemory = kept.remove(head);
+            Future<AuditBatch> batchOf = inMemory != null ? Future.succeededFuture(inMemory) : spool.read(head);
+            destination().compose(d -> batchOf.compose(batch -> d.write(batch)
                     .timeout(limits.writeTimeoutMillis(), TimeUnit.MILLISECONDS).map(batch.records().size())))
                     .onComplete(done -> {
                         writing = false;
@@ -361,6 +375,7 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
         }
 
         private void failed(Throwable cause) {
+            kept.clear();
             String reason = AuditService.reason(cause);
             if (!(cause instanceof co.corouter.plugin.api.audit.AuditException)) {
                 destination = null; // opening failed or the client broke: open afresh on the retry
@@ -415,6 +430,7 @@ public final class AuditLog extends VerticleBase implements AuditContract.Record
             spooledBytes.addAndGet(-spoolBytes);
             spoolBytes = 0;
             queue.clear();
+            kept.clear();
             channels.remove(accountId);
             closeDestination();
             spool.purge(accountId).onFailure(e -> log.error("deleting the audit spool of erased account {} failed: {}",

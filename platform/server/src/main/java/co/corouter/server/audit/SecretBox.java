@@ -114,6 +114,8 @@ public final class SecretBox {
         return current.id();
     }
 
+    private static final int SEAL_PIECE = 1024;
+
     /** Encrypts {@code plaintext} under a new data key; {@code aad} must be given again to open it. */
     public byte[] seal(byte[] plaintext, byte[] aad) {
         Objects.requireNonNull(plaintext, "plaintext");
@@ -128,7 +130,14 @@ public final class SecretBox {
             System.arraycopy(iv, 0, sealed, PAYLOAD, IV_BYTES);
             Cipher cipher = gcm(Cipher.ENCRYPT_MODE, new SecretKeySpec(dek, "AES"), iv);
             cipher.updateAAD(payloadAad(aad));
-            cipher.doFinal(plaintext, 0, plaintext.length, sealed, PAYLOAD + IV_BYTES);
+            // in pieces: a spooled batch is sealed a few times a second, and in one call of hundreds of kilobytes the
+            // JIT never compiles the caller of the AES-GCM intrinsics (30x slower: 12 ms for 500 KB, not 0.4 ms); a
+            // thousand calls per batch get it compiled within seconds
+            int out = PAYLOAD + IV_BYTES;
+            for (int offset = 0; offset < plaintext.length; offset += SEAL_PIECE) {
+                out += cipher.update(plaintext, offset, Math.min(SEAL_PIECE, plaintext.length - offset), sealed, out);
+            }
+            cipher.doFinal(sealed, out);
             return sealed;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is unavailable", e);
