@@ -7,7 +7,8 @@
 #   KEY_LIMIT=100000 scripts/bench/ab.sh ...   the bench key gets a monthly spend limit of that many USD (issue 11:
 #                                              the cost of the limits stage for a limited key)
 #   AUDIT=file scripts/bench/ab.sh ...         the bench account opts in to audit logging into files (issue 12: the
-#                                              cost of an opted-in account)
+#                                              cost of an opted-in account); AUDIT_B=file: on side B only, so A/B of
+#                                              one build gives the cost of opting in
 # ROOT_A/ROOT_B: checkouts with built jars (scripts/corouter build), e.g. a clone at the base commit and this one.
 set -euo pipefail
 if ! command -v wrk >/dev/null; then
@@ -38,7 +39,7 @@ models:
     pricing: { prompt_per_million: "1.00", completion_per_million: "2.00" }
 YAML
   p=$(free_port); port[$side]=$p
-  audit_env=(); [[ ${AUDIT:-} == file ]] && audit_env=(COROUTER__AUDIT__FILE_ROOT="$d/audit-files" COROUTER__AUDIT__SPOOL_DIR="$d/audit-spool")
+  audit_env=(); [[ ${AUDIT:-} == file || ${AUDIT_B:-} == file ]] && audit_env=(COROUTER__AUDIT__FILE_ROOT="$d/audit-files" COROUTER__AUDIT__SPOOL_DIR="$d/audit-spool")
   (cd "$d" && exec env "${audit_env[@]}" COROUTER_ADMIN_TOKEN=$token COROUTER__HTTP__PORT=$p COROUTER__PLUGINS__DIR="$root/var/plugins" COROUTER__HTTP__EVENT_LOOPS=1 \
    COROUTER__PROVIDERS__BENCH__TYPE=openai COROUTER__PROVIDERS__BENCH__CONFIG__BASE_URL="http://127.0.0.1:$up_port/v1" \
    taskset -c 1 java -Dab.side=$side -XX:ActiveProcessorCount=1 -Xms256m -Xmx256m -XX:+UseSerialGC -XX:+AlwaysPreTouch \
@@ -53,7 +54,7 @@ for side in A B; do
   admin "/admin/accounts/$acc/credits" '{"amount_usd":"100000","reason":"benchmark"}' >/dev/null
   created=$(admin "/admin/accounts/$acc/keys" '{"label":"bench"}')
   key[$side]=$(echo "$created" | python3 -c 'import sys,json; print(json.load(sys.stdin)["key"])')
-  if [[ ${AUDIT:-} == file ]]; then
+  if [[ ${AUDIT:-} == file || ( $side == B && ${AUDIT_B:-} == file ) ]]; then
     curl -sf -X PUT "http://127.0.0.1:${port[$side]}/admin/accounts/$acc/audit" -H "Authorization: Bearer $token" \
       -d '{"sink":"file","config":{"path":"bench"}}' >/dev/null
   fi
