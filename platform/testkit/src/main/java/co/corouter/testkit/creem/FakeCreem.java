@@ -362,9 +362,10 @@ public final class FakeCreem {
                 return;
             }
             JsonObject body = parseObject(raw);
-            int status = serveApi(request, response, path, raw, body);
-            requests.add(new RecordedCreemRequest(request.method().name(), path, request.query(),
-                    request.getHeader("x-api-key"), body, status));
+            // recorded as its answer goes out, so before any webhook the call sets off can reach a receiver
+            response.headersEndHandler(v -> requests.add(new RecordedCreemRequest(request.method().name(), path,
+                    request.query(), request.getHeader("x-api-key"), body, response.getStatusCode())));
+            serveApi(request, response, path, raw, body);
         });
     }
 
